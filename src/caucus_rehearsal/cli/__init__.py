@@ -1,0 +1,66 @@
+"""The ``rehearse`` command: one subcommand per module of this package.
+
+Each subcommand module defines ``register(subparsers)``, which adds its parser and sets
+``func`` to a callable taking the parsed arguments and returning the exit code. Errors
+derived from :class:`~caucus_rehearsal.errors.RehearsalError` are printed as one line
+and mapped to their exit code; Ctrl-C exits 3 after the subcommand has saved its work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from caucus_rehearsal import __version__
+from caucus_rehearsal.errors import EXIT_TARGET, EXIT_USAGE, RehearsalError
+
+SUBCOMMANDS = ("scenarios", "audit", "simulate", "run", "serve", "report")
+"""Subcommand modules in the order ``rehearse --help`` lists them."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Bad usage: one line and exit 2, like every other input error."""
+        self.exit(EXIT_USAGE, f"rehearse: error: {message} (see 'rehearse --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand that is installed."""
+    parser = _Parser(prog="rehearse", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"caucus-rehearsal {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"caucus_rehearsal.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"caucus_rehearsal.cli.{name}":
+                continue  # not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rehearse`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+    except RehearsalError as exc:
+        print(f"rehearse: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("rehearse: interrupted; what was recorded so far is kept", file=sys.stderr)
+        return EXIT_TARGET
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

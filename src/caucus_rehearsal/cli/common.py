@@ -1,0 +1,22 @@
+"""Arguments and helpers shared by subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.simulator.scenario import Scenario
+
+
+def add_scenario_args(parser: argparse.ArgumentParser) -> None:
+    """``SCENARIO`` (a bundled key or a path) and repeatable ``--set KEY=VALUE``."""
+    parser.add_argument("scenario", metavar="SCENARIO",
+                        help="a bundled scenario key (see 'rehearse scenarios') or a .toml path")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a scenario value, e.g. --set hotline.operators=80")
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """The validated scenario named by ``args`` with its overrides applied."""
+    return load_scenario(args.scenario, args.overrides)

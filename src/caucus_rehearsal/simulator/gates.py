@@ -1,0 +1,77 @@
+"""Pass/fail gates: ``"published_fraction >= 0.95 by 22:30"``, ``"data_loss == 0"``.
+
+A gate names a metric, a comparison and a threshold, and optionally the clock time at
+which the metric is read. ``rehearse simulate`` evaluates the gates it can measure on the
+median run; ``rehearse run``/``report`` evaluate all of them; a gate whose metric a
+command cannot measure is shown as not measured and does not fail.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from caucus_rehearsal.simulator.units import format_clock, parse_clock
+
+GATE_METRICS: dict[str, str] = {
+    "published_fraction": "fraction of units published (read at 'by', else at the end)",
+    "received_fraction": "fraction of units whose report the target acknowledged",
+    "data_loss": "units acknowledged but not published correctly",
+    "mismatches": "units published with a difference from what was acknowledged",
+    "worksheet_errors_published": "worksheet errors that reached the public results",
+    "p95_latency_ms": "95th percentile request latency, milliseconds",
+    "error_rate": "fraction of requests that failed",
+    "hotline_wait_max_min": "longest hotline hold, minutes",
+    "hotline_wait_median_min": "median hotline hold, minutes",
+    "abandoned_calls": "hotline calls abandoned on hold",
+    "app_share": "fraction of units reported through the app",
+    "minutes_to_95pct_received": "minutes after 19:00 until 95% of units are received",
+    "minutes_to_95pct_published": "minutes after 19:00 until 95% of units are published",
+    "send_lag_p99_ms": "99th percentile schedule lag of the load generator, milliseconds",
+}
+"""Every metric a gate may name, with its meaning and unit."""
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "==": operator.eq,
+    ">": operator.gt, "<": operator.lt, "!=": operator.ne,
+}
+
+_GATE = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+)\s*(?:by\s+(\S+))?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """One condition: ``metric op threshold``, read at simulation minute ``by`` if given."""
+
+    metric: str
+    op: str
+    threshold: float
+    by: float | None = None
+
+    def passes(self, value: float) -> bool:
+        """Whether a measured ``value`` meets this gate."""
+        return OPS[self.op](value, self.threshold)
+
+    def __str__(self) -> str:
+        text = f"{self.metric} {self.op} {self.threshold:g}"
+        return text + (f" by {format_clock(self.by)}" if self.by is not None else "")
+
+
+def parse_gate(text: object) -> Gate:
+    """A :class:`Gate` from its text; ``ValueError`` says what is wrong."""
+    if not isinstance(text, str):
+        raise ValueError(f"gate {text!r} must be a string like 'data_loss == 0'")
+    m = _GATE.match(text)
+    if not m:
+        raise ValueError(f"gate {text!r} must look like 'published_fraction >= 0.95 by 22:30'")
+    metric, op, value, by = m.groups()
+    if metric not in GATE_METRICS:
+        raise ValueError(f"gate {text!r}: unknown metric {metric!r}; known: "
+                         + ", ".join(GATE_METRICS))
+    try:
+        threshold = float(value)
+    except ValueError:
+        raise ValueError(f"gate {text!r}: {value!r} is not a number") from None
+    return Gate(metric, op, threshold, parse_clock(by) if by else None)
