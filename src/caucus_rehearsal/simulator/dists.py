@@ -20,11 +20,11 @@ Example: ``service_time = {dist = "lognormal", median = "6min", p90 = "15min"}``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 Z90 = 1.2815515655446004
 """The standard normal's 90th percentile: a lognormal's sigma is ln(p90/median) / Z90."""
@@ -83,9 +83,9 @@ class Dist:
             return (p[0] + p[1] + p[2]) / 3
         return p[0] * math.exp(self.sigma**2 / 2)  # lognormal
 
-    def quantiles(self, rng: np.random.Generator, qs: npt.ArrayLike, n: int = 20000) -> Any:
+    def quantiles(self, rng: np.random.Generator, qs: Sequence[float], n: int = 20000) -> Any:
         """Monte Carlo quantiles, for documentation and calibration tables."""
-        return np.quantile(self.sample(rng, n), qs)
+        return np.quantile(self.sample(rng, n), np.asarray(qs, dtype=float))
 
 
 def check_params(name: str, params: tuple[float, ...]) -> str | None:

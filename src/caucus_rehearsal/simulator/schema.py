@@ -127,7 +127,7 @@ def convert(s: Spec, raw: Any, file: str, key: str) -> Any:
             assert s.parse is not None
             return s.parse(raw)
         except (ValueError, TypeError) as exc:
-            raise bad(s.expected or str(exc)) from None
+            raise bad(str(exc) or s.expected) from None
     if k == "section":
         return build(s.of, raw, file, key + ".")
     if k == "table_list":

@@ -15,7 +15,9 @@ ZERO_CLOCK_HHMM = (19, 0)
 """Minute 0 of the simulation clock: 19:00 local, when the doors close."""
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|sec|min|m|h|d)\s*$")
-_FACTOR = {"ms": 1 / 60000, "s": 1 / 60, "sec": 1 / 60, "min": 1.0, "m": 1.0, "h": 60.0, "d": 1440.0}
+_FACTOR = {
+    "ms": 1 / 60000, "s": 1 / 60, "sec": 1 / 60, "min": 1.0, "m": 1.0, "h": 60.0, "d": 1440.0,
+}
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?:\s*\+\s*(\d+)\s*d)?\s*$")
 
 
