@@ -124,6 +124,9 @@ class People:
     """Time on hold before hanging up."""
     redial_delay: Dist = spec("dist", lambda: _d("exponential", 10.0))
     """Wait before calling again after a busy signal or hanging up."""
+    confused_step_failure: float = spec("prob", 0.5)
+    """For a chair who does not know the app's flow: probability that one app step goes
+    wrong by the chair's own mistake and must be redone (counts as a failure)."""
     max_calls: int = spec("int", 12, min=1)
     """Calls after which a chair gives up on the phone and the paper worksheet decides."""
     worksheet_error_rate: float = spec("prob", 0.04)
@@ -211,6 +214,9 @@ class Central:
     halt_start: float | None = spec("clock", None, optional=True)
     """Publication halted from here (the 2020 conversion failure); reports keep arriving."""
     halt_end: float | None = spec("clock", None, optional=True)
+    horizon: float = spec("clock", 10080.0)
+    """``rehearse simulate`` stops here (default 19:00+7d); units not published by then
+    count as never published."""
 
 
 @dataclass(frozen=True, slots=True)
