@@ -1,0 +1,151 @@
+"""``build_report(run_dir)``: reconcile, judge the gates, write the report files.
+
+Writes into ``run_dir``: ``summary.json`` (deterministic: the same run directory gives
+the same bytes; nothing in it depends on when the report was built), ``precincts.csv``
+(one row per unit with its class), ``charts/*.png`` and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, InputFileError
+from caucus_rehearsal.reports.figures import build_charts, save_charts
+from caucus_rehearsal.reports.findings import Finding, findings, unit_name
+from caucus_rehearsal.reports.metrics import GateResult, evaluate, fidelity
+from caucus_rehearsal.reports.page import render
+from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, reconcile
+from caucus_rehearsal.reports.rundir import RunDir, read_run_dir
+from caucus_rehearsal.simulator.gates import Gate
+from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.simulator.units import format_clock
+
+SUMMARY_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    """What a report concluded: ``verdict`` "pass"/"fail", its ``exit_code`` (0/1), whether
+    the run was ``partial``, the files written and the findings (most serious first)."""
+
+    verdict: str
+    exit_code: int
+    partial: bool
+    paths: tuple[Path, ...]
+    findings: tuple[str, ...]
+    gates: tuple[GateResult, ...]
+    reconciliation: Reconciliation
+
+
+def scenario_gates(run: RunDir) -> tuple[Gate, ...]:
+    """The gates of the scenario as used (``scenario.toml`` with ``run.json``'s overrides)."""
+    name = str(run.run.get("scenario_file") or "scenario.toml")
+    path = run.path / name
+    if not path.is_file():
+        raise InputFileError(f"{path}: missing (the scenario as used by the run)")
+    overrides = [str(o) for o in run.run.get("overrides") or []]
+    return load_scenario(str(path), overrides).gates
+
+
+def _num(v: float | None, digits: int = 6) -> float | None:
+    if v is None or math.isinf(v) or math.isnan(v):
+        return None
+    return round(v, digits)
+
+
+def _gate_json(g: GateResult) -> dict[str, Any]:
+    return {"gate": str(g.gate), "metric": g.gate.metric, "op": g.gate.op,
+            "threshold": g.gate.threshold,
+            "by": None if g.gate.by is None else format_clock(g.gate.by),
+            "value": _num(g.value), "never": g.value is not None and math.isinf(g.value),
+            "result": {True: "pass", False: "fail", None: "not measured"}[g.passed],
+            "note": g.note}
+
+
+def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: list[Finding],
+            fid: dict[str, float | int | None], verdict: str) -> dict[str, Any]:
+    """The content of ``summary.json``."""
+    lost = [u for u in rec.units if u.klass == "acknowledged_not_published"]
+    sw = rec.statewide
+    return {
+        "version": SUMMARY_VERSION,
+        "verdict": verdict,
+        "scenario": run.run.get("scenario"),
+        "run_status": run.status,
+        "partial": run.partial,
+        "truncated_files": sorted(run.truncated),
+        "units": len(rec.units),
+        "gates": [_gate_json(g) for g in gates],
+        "reconciliation": dict(rec.counts),
+        "data_loss": sum(u.data_lost for u in rec.units),
+        "mismatches": sum(u.mismatched for u in rec.units),
+        "lost_precincts": [{"unit_id": u.unit_id, "name": unit_name(u), "channel": u.channel}
+                           for u in lost],
+        "mismatched_precincts": [{"unit_id": u.unit_id, "name": unit_name(u),
+                                  "differences": [d.as_json() for d in u.vs_ack]}
+                                 for u in rec.units if u.mismatched],
+        "unknown_published": list(rec.unknown_published),
+        "statewide": {"truth": sw.truth, "published": sw.published,
+                      "truth_sde_leader": list(sw.truth_winner),
+                      "published_sde_leader": list(sw.published_winner),
+                      "winner_differs": sw.winner_differs},
+        "schedule_fidelity": fid,
+        "findings": [f.text for f in found],
+    }
+
+
+def precincts_csv(rec: Reconciliation) -> str:
+    """One row per unit: its class, what happened, and the differences found."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["unit_id", "county", "precinct", "class", "class_label", "reason", "channel",
+                "acknowledged_at", "published_at", "worksheet_error", "published_vs_truth",
+                "published_vs_acknowledged"])
+    for u in rec.units:
+        w.writerow([u.unit_id, u.county, u.precinct, u.klass, CLASSES[u.klass], u.reason,
+                    u.channel,
+                    "" if u.ack_min is None else format_clock(u.ack_min),
+                    "" if u.published_min is None else format_clock(u.published_min),
+                    u.worksheet_error or "",
+                    "; ".join(d.text() for d in u.vs_truth),
+                    "; ".join(d.text("acknowledged", "published") for d in u.vs_ack)])
+    return buf.getvalue()
+
+
+def build_report(run_dir: Path) -> ReportOutcome:
+    """Build the report of the run in ``run_dir`` (complete or partial) and write its files.
+
+    Raises :class:`InputFileError` (or ``ScenarioError``) when ``run_dir`` is not a
+    readable run directory.
+    """
+    run_dir = Path(run_dir)
+    run = read_run_dir(run_dir)
+    gates = evaluate(run, rec := reconcile(run), scenario_gates(run))
+    found = findings(run, rec, gates)
+    fid = fidelity(run)
+    verdict = "fail" if any(g.passed is False for g in gates) else "pass"
+    charts = build_charts(run, rec)
+    paths = save_charts(charts, run_dir / "charts")
+    doc = summary(run, rec, gates, found, fid, verdict)
+    files = {
+        "summary.json": json.dumps(doc, indent=2, allow_nan=False) + "\n",
+        "precincts.csv": precincts_csv(rec),
+        "report.html": render(run, rec, gates, found, fid, charts, verdict),
+    }
+    for name, text in files.items():
+        path = run_dir / name
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        paths.append(path)
+    return ReportOutcome(verdict=verdict,
+                         exit_code=EXIT_GATE_FAILED if verdict == "fail" else EXIT_OK,
+                         partial=run.partial, paths=tuple(paths),
+                         findings=tuple(f.text for f in found), gates=tuple(gates),
+                         reconciliation=rec)

@@ -1,0 +1,114 @@
+"""The report's figures: built with the chart helpers, saved as PNG under ``charts/``.
+
+Figures are made with ``matplotlib.figure.Figure`` on the Agg canvas (no pyplot, no
+global state), and saved without the ``Software`` metadata so that the same run gives
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from caucus_rehearsal.reports import charts
+from caucus_rehearsal.reports.metrics import (
+    FAILED_OUTCOMES,
+    arrival_lags_ms,
+    published_curve,
+    received_curve,
+    requests,
+)
+from caucus_rehearsal.reports.reconcile import Reconciliation
+from caucus_rehearsal.reports.rundir import RunDir
+
+DPI = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One saved figure: file ``name`` (under ``charts/``), ``title``, PNG bytes."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def _render(draw: Callable[[list[Axes]], object], rows: int, height_in: float) -> bytes:
+    fig = Figure(figsize=(10, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
+    draw(axes)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
+    """Every chart of the report, in the order the page shows them."""
+    n = len(rec.units)
+    reqs = requests(run.events)
+    callers = [e for e in run.events if e.get("actor") == "caller"]
+    acks = [(u.ack_min, u.channel) for u in rec.units if u.ack_min is not None]
+    send = [(float(e.get("sim_min", 0.0)),
+             (float(e["sent_wall"]) - float(e["intended_wall"])) * 1000.0) for e in reqs
+            if isinstance(e.get("sent_wall"), int | float)
+            and isinstance(e.get("intended_wall"), int | float)]
+    arrival_pts = arrival_lags_ms(run)
+
+    def curve(ax: list[Axes]) -> None:
+        charts.plot_reporting_curve(ax[0], received_curve(rec), published_curve(run), n,
+                                    run.band)
+
+    def hotline(ax: list[Axes]) -> None:
+        charts.plot_hotline_queue(ax[0], callers)
+        charts.plot_hotline_waits(ax[1], callers)
+
+    def latency(ax: list[Axes]) -> None:
+        charts.plot_latency(ax[0], reqs)
+        charts.plot_error_rate(ax[1], reqs, FAILED_OUTCOMES)
+
+    def totals(ax: list[Axes]) -> None:
+        charts.plot_candidate_totals(ax[0], rec.statewide, "sde")
+        charts.plot_candidate_totals(ax[1], rec.statewide, "final")
+
+    specs: list[tuple[str, str, str, Callable[[list[Axes]], object], int, float]] = [
+        ("reporting_curve", "Reporting curve",
+         "% of units acknowledged (received) and present in the published results, "
+         "against the simulated p5–p95 band.", curve, 1, 4.0),
+        ("reconciliation", "Reconciliation",
+         "Every unit in exactly one class.",
+         lambda ax: charts.plot_reconciliation(ax[0], rec.counts), 1, 3.2),
+        ("candidate_totals", "Candidate totals, truth against published",
+         "Statewide SDE (top) and final alignment (bottom).", totals, 2, 6.0),
+        ("channel_mix", "Channel mix over time",
+         "Units acknowledged, by the channel that got them through.",
+         lambda ax: charts.plot_channel_mix(ax[0], acks), 1, 3.5),
+        ("latency", "Request latency and errors per endpoint",
+         "15-minute bins of simulated time.", latency, 2, 6.5),
+        ("hotline", "Hotline queue and waits",
+         "Callers on hold, and each hold's length when it ended.", hotline, 2, 6.0),
+        ("schedule_lag", "Schedule lag",
+         "How late the load generator sent each attempt (and when the target received it, "
+         "if its audit trail was read).",
+         lambda ax: charts.plot_schedule_lag(ax[0], send, arrival_pts), 1, 3.5),
+    ]
+    return [Chart(name, title, caption, _render(draw, rows, h))
+            for name, title, caption, draw, rows, h in specs]
+
+
+def save_charts(items: list[Chart], folder: Path) -> list[Path]:
+    """Write each chart as ``folder/<name>.png``; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for c in items:
+        p = folder / f"{c.name}.png"
+        p.write_bytes(c.png)
+        paths.append(p)
+    return paths

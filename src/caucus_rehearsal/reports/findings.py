@@ -1,0 +1,126 @@
+"""The findings of a report: what went wrong (or right), in plain words, most serious first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from caucus_rehearsal.reports.metrics import GateResult
+from caucus_rehearsal.reports.reconcile import Reconciliation, UnitResult
+from caucus_rehearsal.reports.rundir import RunDir
+
+NAMES_SHOWN = 5
+"""Unit names quoted in one finding before '... and N more'."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding: ``rank`` orders them (lower is more serious), ``text`` says it."""
+
+    rank: int
+    key: str
+    text: str
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def unit_name(u: UnitResult) -> str:
+    """``1NW ADAIR (Adair, IA-0001)``."""
+    where = ", ".join(x for x in (u.county, u.unit_id) if x)
+    return f"{u.precinct} ({where})" if u.precinct != u.unit_id else u.unit_id
+
+
+def _names(units: list[UnitResult]) -> str:
+    shown = ", ".join(unit_name(u) for u in units[:NAMES_SHOWN])
+    more = len(units) - NAMES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    if value == float("inf"):
+        return "never"
+    return f"{value:.4g}"
+
+
+def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[Finding]:
+    """Every finding of the run, most serious first (ties keep this function's order)."""
+    out: list[Finding] = []
+    by_class: dict[str, list[UnitResult]] = {k: [] for k in rec.counts}
+    for u in rec.units:
+        by_class[u.klass].append(u)
+    n = len(rec.units)
+    if run.partial:
+        why = f"status '{run.status}'" + (
+            f", cut-off {', '.join(run.truncated)}" if run.truncated else "")
+        out.append(Finding(0, "partial", f"This run is partial ({why}): the figures cover "
+                           "only what was recorded before it stopped."))
+    if not rec.has_snapshots:
+        out.append(Finding(1, "no_snapshots", "No snapshot of the published results was "
+                           "recorded, so nothing could be checked against what was published."))
+    lost = by_class["acknowledged_not_published"]
+    if lost and rec.has_snapshots:
+        out.append(Finding(2, "data_loss", f"{_plural(len(lost), 'precinct')} acknowledged by "
+                           f"the server never appeared in the published results: "
+                           f"{_names(lost)}."))
+    altered = [u for u in rec.units if u.mismatched]
+    if altered:
+        out.append(Finding(3, "mismatches", f"{_plural(len(altered), 'precinct')} "
+                           f"{'was' if len(altered) == 1 else 'were'} published differently "
+                           f"from what the server acknowledged: {_names(altered)} (e.g. "
+                           f"{altered[0].vs_ack[0].text('acknowledged', 'published')})."))
+    sw = rec.statewide
+    if sw.winner_differs:
+        shown, true = " / ".join(sw.published_winner), " / ".join(sw.truth_winner)
+        out.append(Finding(4, "winner", f"The published SDE leader ({shown}) is not the true "
+                           f"leader ({true})."))
+    wrong = by_class["published_twice_or_wrong_precinct"]
+    if wrong:
+        out.append(Finding(5, "wrong_precinct", f"{_plural(len(wrong), 'precinct')} show "
+                           f"another precinct's results: {_names(wrong)}."))
+    if rec.unknown_published:
+        out.append(Finding(5, "unknown", f"The published results list "
+                           f"{_plural(len(rec.unknown_published), 'unit')} not in the roster: "
+                           f"{', '.join(rec.unknown_published[:NAMES_SHOWN])}."))
+    for g in gates:
+        if g.passed is False:
+            out.append(Finding(6, f"gate:{g.gate}", f"Gate '{g.gate}' failed: measured "
+                               f"{_fmt(g.value)}" + (f" ({g.note})." if g.note else ".")))
+    ws_pub = by_class["worksheet_error_published"]
+    if ws_pub:
+        out.append(Finding(7, "worksheet_published", f"{_plural(len(ws_pub), 'worksheet error')}"
+                           f" reached the public results: {_names(ws_pub)}."))
+    diff_pub = by_class["published_different"]
+    other = [u for u in diff_pub if not u.mismatched]
+    if other:
+        out.append(Finding(7, "different", f"{_plural(len(other), 'precinct')} "
+                           f"{'was' if len(other) == 1 else 'were'} published with a difference "
+                           f"from the truth: {_names(other)}."))
+    never = by_class["never_acknowledged"]
+    if never:
+        out.append(Finding(8, "never", f"{_plural(len(never), 'precinct')} of {n} never got "
+                           f"{'its' if len(never) == 1 else 'their'} results acknowledged "
+                           f"(e.g. {unit_name(never[0])}: {never[0].reason})."))
+    caught = by_class["worksheet_error_caught"]
+    if caught:
+        out.append(Finding(9, "caught", f"The target's validation caught "
+                           f"{_plural(len(caught), 'worksheet error')}: {_names(caught)}."))
+    if rec.has_snapshots:
+        for key in ("first", "final", "sde"):
+            pub, summed = sw.published.get(key, {}), sw.published_sum.get(key, {})
+            off = [c for c in pub if abs(pub[c] - summed.get(c, 0.0)) > 1e-3 * max(1.0, pub[c])]
+            if off:
+                out.append(Finding(6, f"statewide:{key}", f"The published statewide {key} "
+                                   f"totals do not equal the sum of the published precincts "
+                                   f"for {', '.join(off)} (counted twice or missing?)."))
+    good = by_class["published_correctly"]
+    if rec.has_snapshots:
+        out.append(Finding(20, "correct", f"{len(good)} of {n} precincts were published "
+                           "exactly as the truth."))
+    measured = [g for g in gates if g.passed is not None]
+    if measured and all(g.passed for g in measured):
+        out.append(Finding(21, "gates", f"All {_plural(len(measured), 'measured gate')} "
+                           "passed."))
+    return sorted(out, key=lambda f: f.rank)

@@ -1,0 +1,189 @@
+"""The measured figures of a run: gate metrics, curves and schedule fidelity.
+
+Every metric of :data:`~caucus_rehearsal.simulator.gates.GATE_METRICS` is measured from
+the run directory and the reconciliation. A metric the run cannot measure (no snapshots
+yet, no requests) is ``None`` with a note; its gate is shown as not measured and does
+not fail. "Never reached" times are ``math.inf`` (they fail ``<=`` gates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from caucus_rehearsal.reports.reconcile import Reconciliation
+from caucus_rehearsal.reports.rundir import Json, RunDir
+from caucus_rehearsal.simulator.gates import GATE_METRICS, Gate
+from caucus_rehearsal.simulator.units import format_clock
+
+FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error"})
+"""Request outcomes that count as failures in ``error_rate`` (4xx answers do not)."""
+
+LATE_SEND_MS = 100.0
+"""An attempt sent later than this after its intended time counts as late."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A metric's value (None: not measured) and a note on how it was read."""
+
+    value: float | None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    """One gate, its measured value and whether it passed (None: not measured)."""
+
+    gate: Gate
+    value: float | None
+    passed: bool | None
+    note: str
+
+
+def requests(events: list[Json]) -> list[Json]:
+    """Events that are HTTP requests to the target (they carry a latency)."""
+    return [e for e in events if e.get("actor") != "caller"
+            and isinstance(e.get("latency_ms"), int | float)]
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100, linear interpolation) of non-empty ``values``."""
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def received_curve(rec: Reconciliation) -> list[float]:
+    """Sorted simulation minutes at which units were acknowledged."""
+    return sorted(u.ack_min for u in rec.units if u.ack_min is not None)
+
+
+def published_curve(run: RunDir) -> list[tuple[float, int]]:
+    """(simulation minute, units of the roster present) for each readable snapshot."""
+    known = {t.unit_id for t in run.truth}
+    out = []
+    for snap in run.snapshots:
+        results = snap.get("results")
+        if snap.get("status", 200) != 200 or not isinstance(results, dict):
+            continue
+        present = sum(1 for k in results.get("precincts") or {} if k in known)
+        out.append((float(snap.get("sim_min", 0.0)), present))
+    return out
+
+
+def _time_to(curve: list[tuple[float, int]], need: int) -> float:
+    for minute, count in curve:
+        if count >= need:
+            return minute
+    return math.inf
+
+
+def send_lags_ms(events: list[Json]) -> list[float]:
+    """Per attempt, actual send time minus intended time, milliseconds."""
+    return [(float(e["sent_wall"]) - float(e["intended_wall"])) * 1000.0 for e in events
+            if isinstance(e.get("sent_wall"), int | float)
+            and isinstance(e.get("intended_wall"), int | float)]
+
+
+def arrival_lags_ms(run: RunDir) -> list[tuple[float, float]]:
+    """(simulation minute, lag ms) per attempt found in the audit trail: the server's
+    receipt time minus the intended time."""
+    received: dict[str, float] = {}
+    for row in run.audit:
+        at = row.get("received_wall", row.get("received_at"))
+        if isinstance(at, int | float) and row.get("request_id"):
+            received.setdefault(str(row["request_id"]), float(at))
+    return [(float(e.get("sim_min", 0.0)),
+             (received[str(e["request_id"])] - float(e["intended_wall"])) * 1000.0)
+            for e in run.events if str(e.get("request_id")) in received
+            and isinstance(e.get("intended_wall"), int | float)]
+
+
+def fidelity(run: RunDir) -> dict[str, float | int | None]:
+    """Schedule fidelity: send-lag p50/p99/max and late count; arrival lag when known."""
+    send = send_lags_ms(requests(run.events))
+    arrive = [lag for _, lag in arrival_lags_ms(run)]
+    out: dict[str, float | int | None] = {"attempts": len(send)}
+    for name, lags in (("send_lag", send), ("arrival_lag", arrive)):
+        for label, q in (("p50", 50.0), ("p99", 99.0), ("max", 100.0)):
+            out[f"{name}_{label}_ms"] = round(pct(lags, q), 3) if lags else None
+    out["late_attempts"] = sum(1 for x in send if x > LATE_SEND_MS)
+    return out
+
+
+def _at(curve: list[tuple[float, int]], by: float | None, run: RunDir) -> Measure:
+    """Units published at ``by`` (the last snapshot at or before it), else at the end."""
+    if not curve:
+        return Measure(None, "no snapshot of the published results")
+    if by is None:
+        return Measure(float(curve[-1][1]), f"at the last snapshot ({format_clock(curve[-1][0])})")
+    before = [c for m, c in curve if m <= by + 1e-9]
+    if curve[-1][0] < by and run.status != "complete":
+        return Measure(None, f"the run stopped before {format_clock(by)}")
+    return Measure(float(before[-1]) if before else 0.0, f"at {format_clock(by)}")
+
+
+def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) -> Measure:
+    """The value of ``metric`` for this run (read at ``gate.by`` where that applies)."""
+    n = len(rec.units)
+    by = gate.by if gate else None
+    pub = published_curve(run)
+    if metric == "published_fraction":
+        m = _at(pub, by, run)
+        return Measure(None if m.value is None else m.value / n, m.note)
+    if metric == "received_fraction":
+        acks = received_curve(rec)
+        got = len([a for a in acks if by is None or a <= by + 1e-9])
+        return Measure(got / n, f"at {format_clock(by)}" if by is not None else "at the end")
+    if metric in ("data_loss", "mismatches", "worksheet_errors_published"):
+        if not rec.has_snapshots:
+            return Measure(None, "no snapshot of the published results")
+        if metric == "data_loss":
+            return Measure(float(sum(u.data_lost for u in rec.units)))
+        if metric == "mismatches":
+            return Measure(float(sum(u.mismatched for u in rec.units)))
+        return Measure(float(rec.counts["worksheet_error_published"]))
+    reqs = requests(run.events)
+    if metric == "p95_latency_ms":
+        lat = [float(e["latency_ms"]) for e in reqs]
+        return Measure(pct(lat, 95.0) if lat else None, f"{len(lat)} requests")
+    if metric == "error_rate":
+        bad = sum(1 for e in reqs if e.get("outcome") in FAILED_OUTCOMES)
+        return Measure(bad / len(reqs) if reqs else None, f"{bad} of {len(reqs)} requests")
+    holds = [float(e["wait_min"]) for e in run.events if e.get("actor") == "caller"
+             and e.get("outcome") in ("answered", "abandoned")
+             and isinstance(e.get("wait_min"), int | float)]
+    if metric == "hotline_wait_max_min":
+        return Measure(max(holds, default=0.0), f"{len(holds)} holds")
+    if metric == "hotline_wait_median_min":
+        return Measure(pct(holds, 50.0) if holds else 0.0, f"{len(holds)} holds")
+    if metric == "abandoned_calls":
+        return Measure(float(sum(1 for e in run.events if e.get("actor") == "caller"
+                                 and e.get("outcome") == "abandoned")))
+    if metric == "app_share":
+        acked = [u for u in rec.units if u.ack_min is not None]
+        return Measure(sum(u.channel == "app" for u in acked) / len(acked) if acked else None,
+                       f"of {len(acked)} acknowledged units")
+    need = math.ceil(0.95 * n)
+    if metric == "minutes_to_95pct_received":
+        acks = received_curve(rec)
+        return Measure(acks[need - 1] if len(acks) >= need else math.inf)
+    if metric == "minutes_to_95pct_published":
+        if not pub:
+            return Measure(None, "no snapshot of the published results")
+        return Measure(_time_to(pub, need))
+    if metric == "send_lag_p99_ms":
+        lags = send_lags_ms(reqs)
+        return Measure(pct(lags, 99.0) if lags else None, f"{len(lags)} attempts")
+    raise ValueError(f"metric {metric!r} is not one of {', '.join(GATE_METRICS)}")
+
+
+def evaluate(run: RunDir, rec: Reconciliation, gates: tuple[Gate, ...]) -> list[GateResult]:
+    """Each gate measured and judged; unmeasured gates have ``passed=None``."""
+    out = []
+    for gate in gates:
+        m = measure(run, rec, gate, gate.metric)
+        passed = None if m.value is None else gate.passes(m.value)
+        out.append(GateResult(gate, m.value, passed, m.note))
+    return out

@@ -1,0 +1,170 @@
+"""``report.html``: one self-contained page (inline CSS, charts as base64 PNG, no script).
+
+It opens with the verdict and the three most serious findings; the details follow:
+gates, reconciliation per class, the precincts that went wrong by name, statewide
+totals, schedule fidelity, Locust's request table and the charts. It prints on A4/Letter.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+from caucus_rehearsal.reports.figures import Chart
+from caucus_rehearsal.reports.findings import Finding, unit_name
+from caucus_rehearsal.reports.metrics import GateResult
+from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation
+from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.simulator.units import format_clock
+
+ROWS_SHOWN = 200
+"""Rows of a per-precinct table shown on the page (precincts.csv has them all)."""
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;
+margin:1.5em auto;padding:0 1em;color:#212121;line-height:1.4}
+h1{margin-bottom:.2em}h2{border-bottom:2px solid #e0e0e0;padding-bottom:.2em;margin-top:1.6em}
+.meta{color:#616161;font-size:.9em}
+.verdict{font-size:1.6em;font-weight:700;padding:.5em .8em;border-radius:6px;margin:.6em 0}
+.pass{background:#e8f5e9;color:#1b5e20;border:2px solid #2e7d32}
+.fail{background:#ffebee;color:#b71c1c;border:2px solid #c62828}
+.partial{background:#fff8e1;border:2px solid #f9a825;padding:.5em .8em;border-radius:6px}
+ol.top li{font-size:1.1em;margin:.3em 0}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+th,td{border:1px solid #e0e0e0;padding:.25em .6em;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.r-pass{color:#1b5e20;font-weight:600}td.r-fail{color:#b71c1c;font-weight:700}
+td.r-na{color:#757575}
+figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
+figure img{max-width:100%;height:auto;border:1px solid #eeeeee}
+figcaption{color:#616161;font-size:.9em}
+@media print{body{max-width:none;margin:0}h2{page-break-after:avoid;break-after:avoid}
+table,tr{page-break-inside:avoid;break-inside:avoid}.verdict{border-width:3px}}
+"""
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[Any]], num: Sequence[int] = ()) -> str:
+    out = ["<table><thead><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    for row in rows:
+        out.append("<tr>")
+        for i, cell in enumerate(row):
+            attr = ' class="num"' if i in num else ""
+            out.append(f"<td{attr}>{escape(str(cell))}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _value(v: float | None) -> str:
+    if v is None:
+        return "not measured"
+    if v == float("inf"):
+        return "never"
+    return f"{v:.4g}"
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height of a PNG from its IHDR chunk."""
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+def _gates(gates: list[GateResult]) -> str:
+    if not gates:
+        return "<p>The scenario defines no gates.</p>"
+    rows = []
+    for g in gates:
+        result = {True: "pass", False: "fail", None: "not measured"}[g.passed]
+        rows.append((str(g.gate), _value(g.value), f"{g.gate.op} {g.gate.threshold:g}",
+                     result, g.note))
+    body = _table(("gate", "value", "threshold", "result", "how read"), rows, num=(1,))
+    for word, css in (("pass", "r-pass"), ("fail", "r-fail"), ("not measured", "r-na")):
+        body = body.replace(f"<td>{word}</td>", f'<td class="{css}">{word}</td>')
+    return body
+
+
+def _units(rec: Reconciliation) -> str:
+    bad = [u for u in rec.units if u.klass != "published_correctly"]
+    order = list(CLASSES)
+    bad.sort(key=lambda u: (order.index(u.klass), u.unit_id))
+    if not bad:
+        return "<p>Every precinct was published exactly as the truth.</p>"
+    rows = [(unit_name(u), CLASSES[u.klass], u.reason, u.channel or "-",
+             format_clock(u.ack_min) if u.ack_min is not None else "-")
+            for u in bad[:ROWS_SHOWN]]
+    more = (f"<p>… and {len(bad) - ROWS_SHOWN} more in precincts.csv.</p>"
+            if len(bad) > ROWS_SHOWN else "")
+    return _table(("precinct", "class", "what happened", "channel", "acknowledged"),
+                  rows) + more
+
+
+def _statewide(rec: Reconciliation) -> str:
+    sw = rec.statewide
+    rows = []
+    for cand in sw.truth.get("sde", {}):
+        row: list[Any] = [cand]
+        for key in ("first", "final", "sde"):
+            t = sw.truth.get(key, {}).get(cand, 0.0)
+            p = sw.published.get(key, {}).get(cand)
+            fmt = "{:.4f}" if key == "sde" else "{:.0f}"
+            row += [fmt.format(t), "-" if p is None else fmt.format(p)]
+        rows.append(row)
+    head = ("candidate", "first (truth)", "first (published)", "final (truth)",
+            "final (published)", "SDE (truth)", "SDE (published)")
+    leader = (f"<p>SDE leader: truth <b>{escape(' / '.join(sw.truth_winner) or '-')}</b>, "
+              f"published <b>{escape(' / '.join(sw.published_winner) or '-')}</b>"
+              + (" — <b>the winner differs</b>." if sw.winner_differs else ".") + "</p>")
+    return leader + _table(head, rows, num=(1, 2, 3, 4, 5, 6))
+
+
+def _locust(run: RunDir) -> str:
+    if not run.locust_stats:
+        return ""
+    cols = ("Type", "Name", "Request Count", "Failure Count", "50%", "95%", "99%")
+    rows = [[r.get(c, "") for c in cols] for r in run.locust_stats]
+    return "<h2>Requests (Locust)</h2>" + _table(
+        ("type", "name", "requests", "failures", "p50 ms", "p95 ms", "p99 ms"), rows,
+        num=(2, 3, 4, 5, 6))
+
+
+def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: list[Finding],
+           fidelity: dict[str, float | int | None], charts: list[Chart], verdict: str) -> str:
+    """The whole page as a string."""
+    name = str(run.run.get("scenario", run.path.name))
+    top = "".join(f"<li>{escape(f.text)}</li>" for f in found[:3])
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Rehearsal report: {escape(name)} — {verdict.upper()}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>Rehearsal report: {escape(name)}</h1>",
+        f"<p class='meta'>Run directory {escape(run.path.name)} · status "
+        f"{escape(run.status)} · target {escape(str(run.run.get('target', '-')))} · server "
+        f"faults {escape(', '.join(run.run.get('server_faults') or []) or 'none')} · "
+        f"{len(rec.units)} units</p>",
+        f"<div class='verdict {verdict}' id='verdict'>Verdict: {verdict.upper()}</div>",
+    ]
+    if run.partial:
+        parts.append("<p class='partial'><b>Partial run.</b> The run did not finish "
+                     f"(status '{escape(run.status)}'); the report covers what was recorded.</p>")
+    parts += ["<h2>Most important findings</h2>", f"<ol class='top'>{top}</ol>",
+              "<h2>Gates</h2>", _gates(gates), "<h2>Reconciliation</h2>",
+              _table(("class", "units"), [(CLASSES[k], v) for k, v in rec.counts.items()],
+                     num=(1,)),
+              "<h3>Precincts that were not published correctly</h3>", _units(rec),
+              "<h2>Statewide totals</h2>", _statewide(rec), "<h2>Schedule fidelity</h2>",
+              _table(("figure", "value"), [(k, "-" if v is None else v)
+                                           for k, v in fidelity.items()], num=(1,)),
+              _locust(run), "<h2>Charts</h2>"]
+    for c in charts:
+        w, h = _png_size(c.png)
+        data = base64.b64encode(c.png).decode("ascii")
+        parts.append(f"<figure id='chart-{c.name}'><img alt='{escape(c.title)}' width='{w}' "
+                     f"height='{h}' src='data:image/png;base64,{data}'>"
+                     f"<figcaption><b>{escape(c.title)}.</b> {escape(c.caption)}</figcaption>"
+                     "</figure>")
+    parts += ["<h2>All findings</h2><ul>", *(f"<li>{escape(f.text)}</li>" for f in found),
+              "</ul></body></html>"]
+    return "\n".join(parts) + "\n"

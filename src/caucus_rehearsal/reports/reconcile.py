@@ -1,0 +1,280 @@
+"""Reconciliation: truth, worksheet, acknowledged and published, per unit and statewide.
+
+Four layers per unit: the **truth** (``truth.jsonl``), the **worksheet** the chair
+reported (``plan.jsonl``, errors included), what the target **acknowledged** (the data
+steps of ``events.jsonl`` with outcome ``ok``, merged in send order, up to the last ``ok``
+final step) and what it **published** (the last snapshot, plus the history of snapshots).
+
+Each unit gets exactly one class (:data:`CLASSES`), decided in this order:
+
+1. published, and its published data equals another unit's reported data and not its
+   own -> ``published_twice_or_wrong_precinct``;
+2. acknowledged and published, but published differs from what was acknowledged (a field
+   truncated or altered by the target) -> ``published_different``;
+3. published and equal to the truth -> ``published_correctly``;
+4. the worksheet differs from the truth and the published data is the worksheet's ->
+   ``worksheet_error_published``;
+5. any other published difference from the truth (e.g. a hotline typo) ->
+   ``published_different``;
+6. not published but acknowledged -> ``acknowledged_not_published`` (data loss);
+7. not acknowledged, the worksheet is wrong and the target rejected it ->
+   ``worksheet_error_caught``;
+8. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from caucus_rehearsal.reports.compare import KEY_FIELDS, Diff, diff, reported_key, same
+from caucus_rehearsal.reports.rundir import (
+    DATA_STEPS,
+    FINAL_STEPS,
+    Json,
+    RunDir,
+)
+
+CLASSES: dict[str, str] = {
+    "published_correctly": "published correctly",
+    "published_different": "published with a difference",
+    "acknowledged_not_published": "acknowledged but not published (data loss)",
+    "never_acknowledged": "never acknowledged",
+    "published_twice_or_wrong_precinct": "published twice or under the wrong precinct",
+    "worksheet_error_caught": "worksheet error caught by validation",
+    "worksheet_error_published": "worksheet error passed through to the public",
+}
+"""Every reconciliation class, in the order reports list them, with its plain label."""
+
+CHAIR_ACTORS = frozenset({"chair", "operator", "caller"})
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """One unit's reconciliation.
+
+    ``vs_truth`` lists published-vs-truth differences, ``vs_ack`` published-vs-acknowledged
+    ones; ``ack_min``/``published_min`` are simulation minutes of the acknowledgment and
+    of the first snapshot that showed the unit (None: never).
+    """
+
+    unit_id: str
+    county: str
+    precinct: str
+    klass: str
+    reason: str
+    channel: str
+    ack_min: float | None
+    published_min: float | None
+    worksheet_error: str | None
+    vs_truth: tuple[Diff, ...] = ()
+    vs_ack: tuple[Diff, ...] = ()
+    published_as: str = ""
+    """For a wrong-precinct unit: whose data was published under it."""
+
+    @property
+    def data_lost(self) -> bool:
+        """Acknowledged but not published exactly as acknowledged (the ``data_loss`` gate)."""
+        return self.ack_min is not None and (self.published_min is None or bool(self.vs_ack))
+
+    @property
+    def mismatched(self) -> bool:
+        """Published, but not as acknowledged (the ``mismatches`` gate)."""
+        return self.ack_min is not None and self.published_min is not None and bool(self.vs_ack)
+
+
+@dataclass(frozen=True, slots=True)
+class Statewide:
+    """Totals per field and candidate: truth against published; the SDE leaders."""
+
+    truth: dict[str, dict[str, float]]
+    published: dict[str, dict[str, float]]
+    published_sum: dict[str, dict[str, float]]
+    """The sum of the published precincts (to catch totals that double-count)."""
+    truth_winner: tuple[str, ...]
+    published_winner: tuple[str, ...]
+
+    @property
+    def winner_differs(self) -> bool:
+        return bool(self.published_winner) and self.truth_winner != self.published_winner
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """All units in roster order, the statewide totals and what the snapshots show."""
+
+    units: tuple[UnitResult, ...]
+    statewide: Statewide
+    has_snapshots: bool
+    unknown_published: tuple[str, ...] = ()
+    """Ids in the published results that are not in the roster."""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Ack:
+    tally: Json
+    channel: str
+    sim_min: float
+
+
+def acknowledged(events: list[Json]) -> dict[str, _Ack]:
+    """Per unit, the acknowledged data: ok data-step payloads merged in send order, up to and
+    including the last ok final step (later partial steps start a new submission)."""
+    merged: dict[str, Json] = defaultdict(dict)
+    out: dict[str, _Ack] = {}
+    ordered = sorted((e for e in events if e.get("actor") in CHAIR_ACTORS
+                      and e.get("step") in DATA_STEPS and e.get("outcome") == "ok"),
+                     key=lambda e: float(e.get("sent_wall") or e.get("intended_wall") or 0.0))
+    for ev in ordered:
+        uid = str(ev.get("unit_id", ""))
+        payload = ev.get("payload")
+        if isinstance(payload, dict):
+            merged[uid].update(payload)
+        channel = str(ev.get("channel", ""))
+        if FINAL_STEPS.get(channel) == ev.get("step"):
+            out[uid] = _Ack(dict(merged[uid]), channel, float(ev.get("sim_min", 0.0)))
+    return out
+
+
+def _published_history(snapshots: list[Json]) -> tuple[Json, dict[str, float]]:
+    """The last readable published results, and per unit the first minute it appeared."""
+    final: Json = {}
+    first_seen: dict[str, float] = {}
+    for snap in snapshots:
+        results = snap.get("results")
+        if snap.get("status", 200) != 200 or not isinstance(results, dict):
+            continue
+        final = results
+        for uid in results.get("precincts") or {}:
+            first_seen.setdefault(str(uid), float(snap.get("sim_min", 0.0)))
+    return final, first_seen
+
+
+def _why_not_acknowledged(events: list[Json], partial: bool) -> str:
+    if not events:
+        return "the run stopped before this unit reported" if partial \
+            else "no report attempt recorded"
+    last = events[-1]
+    outcome, channel, step = last.get("outcome"), last.get("channel"), last.get("step")
+    if outcome == "gave_up":
+        return f"the chair gave up on the {channel}" + (
+            "; the paper worksheet is pending" if channel == "hotline" else "")
+    if channel == "hotline" and step in ("call", "hold") and outcome in ("answered", "busy"):
+        return "the chair was still on the phone when the run ended"
+    if outcome == "rejected":
+        return f"the target rejected the {step} report ({last.get('detail') or 'validation'})"
+    return f"last attempt: {channel} {step} -> {outcome}"
+
+
+def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
+              ack: _Ack | None, pub: Json | None, owners: dict[str, set[str]],
+              unit_events: list[Json], partial: bool) -> tuple[str, str, tuple[Diff, ...],
+                                                                tuple[Diff, ...], str]:
+    """(class, reason, vs_truth, vs_ack, published_as) of one unit."""
+    ws_wrong = ws is not None and not same(truth, ws, KEY_FIELDS)
+    if pub is not None:
+        vs_truth = tuple(diff(truth, pub))
+        vs_ack = tuple(diff(ack.tally, pub)) if ack else ()
+        own = (not vs_truth or (ack is not None and not vs_ack)
+               or (ws is not None and same(ws, pub, KEY_FIELDS)))
+        others = owners.get(reported_key(pub), set()) - {uid}
+        if not own and others:
+            who = ", ".join(sorted(others))
+            return ("published_twice_or_wrong_precinct",
+                    f"its published results are those reported by {who}", vs_truth, vs_ack, who)
+        if vs_ack:
+            kinds = "truncated" if any(d.got is None for d in vs_ack) else "altered"
+            return ("published_different",
+                    f"the target {kinds} what it acknowledged: " + vs_ack[0].text(
+                        "acknowledged", "published"), vs_truth, vs_ack, "")
+        if not vs_truth:
+            return "published_correctly", "", (), (), ""
+        if ws_wrong and ws is not None and same(ws, pub, KEY_FIELDS):
+            return ("worksheet_error_published",
+                    f"the chair's worksheet error ({ws_error or 'unlabelled'}) was published: "
+                    + vs_truth[0].text(), vs_truth, (), "")
+        cause = "the number keyed differs from the worksheet" if (
+            ack and ws is not None and not same(ws, ack.tally, KEY_FIELDS)) else \
+            "published differs from the truth"
+        return "published_different", f"{cause}: {vs_truth[0].text()}", vs_truth, (), ""
+    if ack is not None:
+        return ("acknowledged_not_published",
+                f"acknowledged via {ack.channel} but absent from the published results",
+                (), (), "")
+    rejected = any(e.get("outcome") == "rejected" and e.get("step") in DATA_STEPS
+                   for e in unit_events)
+    if ws_wrong and rejected:
+        return ("worksheet_error_caught",
+                f"the target's validation rejected the worksheet ({ws_error or 'unlabelled'})",
+                (), (), "")
+    return "never_acknowledged", _why_not_acknowledged(unit_events, partial), (), (), ""
+
+
+def _totals(tallies: list[Json], candidates: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for name in ("first", "final", "delegates", "sde"):
+        sums = dict.fromkeys(candidates, 0.0)
+        for t in tallies:
+            for cand, v in (t.get(name) or {}).items():
+                if isinstance(v, int | float):
+                    sums[str(cand)] = sums.get(str(cand), 0.0) + float(v)
+        out[name] = {c: round(v, 4) for c, v in sums.items()}
+    return out
+
+
+def _leaders(sde: dict[str, float]) -> tuple[str, ...]:
+    if not sde or max(sde.values()) <= 0:
+        return ()
+    top = max(sde.values())
+    return tuple(sorted(c for c, v in sde.items() if abs(v - top) <= 1e-9))
+
+
+def reconcile(run: RunDir) -> Reconciliation:
+    """Classify every unit of the run and total the statewide results."""
+    acks = acknowledged(run.events)
+    final, first_seen = _published_history(run.snapshots)
+    published: dict[str, Json] = {str(k): v for k, v in (final.get("precincts") or {}).items()
+                                  if isinstance(v, dict)}
+    owners: dict[str, set[str]] = defaultdict(set)
+    for uid, a in acks.items():
+        owners[reported_key(a.tally)].add(uid)
+    for uid, p in run.plan.items():
+        owners[reported_key(p.tally)].add(uid)
+    by_unit: dict[str, list[Json]] = defaultdict(list)
+    for ev in run.events:
+        if ev.get("actor") in CHAIR_ACTORS:
+            by_unit[str(ev.get("unit_id", ""))].append(ev)
+    results: list[UnitResult] = []
+    for t in run.truth:
+        plan = run.plan.get(t.unit_id)
+        ack = acks.get(t.unit_id)
+        pub = published.get(t.unit_id)
+        klass, reason, vs_truth, vs_ack, who = _classify(
+            t.unit_id, t.tally, plan.tally if plan else None, plan.error if plan else None,
+            ack, pub, owners, by_unit.get(t.unit_id, []), run.partial)
+        results.append(UnitResult(
+            unit_id=t.unit_id, county=t.county, precinct=t.precinct, klass=klass,
+            reason=reason, channel=ack.channel if ack else "",
+            ack_min=ack.sim_min if ack else None,
+            published_min=first_seen.get(t.unit_id) if pub is not None else None,
+            worksheet_error=plan.error if plan else None,
+            vs_truth=vs_truth, vs_ack=vs_ack, published_as=who))
+    known = {t.unit_id for t in run.truth}
+    statewide_pub = final.get("statewide") or {}
+    truth_tot = _totals([t.tally for t in run.truth], run.candidates)
+    pub_tot = {k: {str(c): round(float(v), 4) for c, v in (statewide_pub.get(k) or {}).items()}
+               for k in ("first", "final", "sde")}
+    counts = dict.fromkeys(CLASSES, 0)
+    for r in results:
+        counts[r.klass] += 1
+    return Reconciliation(
+        units=tuple(results),
+        statewide=Statewide(
+            truth=truth_tot, published=pub_tot,
+            published_sum=_totals(list(published.values()), run.candidates),
+            truth_winner=_leaders(truth_tot["sde"]),
+            published_winner=_leaders(pub_tot["sde"] or {})),
+        has_snapshots=bool(final),
+        unknown_published=tuple(sorted(set(published) - known)),
+        counts=counts)

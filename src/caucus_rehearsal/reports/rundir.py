@@ -1,0 +1,194 @@
+"""Reading a run directory (``docs/run-directory.md``) into plain records.
+
+Everything here tolerates a run that stopped half-way: a JSONL file whose last line was
+cut off by the interruption is read up to that line (and the run is marked partial); a
+file not written yet reads as empty. A missing ``run.json`` or ``truth.jsonl``, or a
+malformed line *before* the last, is an :class:`~caucus_rehearsal.errors.InputFileError`
+naming the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from caucus_rehearsal.errors import InputFileError
+
+Json = dict[str, Any]
+
+DATA_FIELDS = ("attendance", "first", "final", "delegates", "sde")
+"""The fields of a tally, in the order a report lists them."""
+
+FINAL_STEPS = {"app": "final", "hotline": "report", "paper": "delivered"}
+"""Per channel, the data step whose ``ok`` acknowledges the unit."""
+
+DATA_STEPS = frozenset({"attendance", "first", "final", "report", "delivered"})
+"""Steps that carry a ``payload`` of results."""
+
+
+@dataclass(frozen=True, slots=True)
+class TruthUnit:
+    """One line of ``truth.jsonl``: ``tally`` maps field to count (or candidate -> count)."""
+
+    unit_id: str
+    county: str
+    precinct: str
+    satellite: bool
+    delegates_total: int
+    coin_toss: bool
+    tally: Json
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUnit:
+    """What ``plan.jsonl`` says of one unit's worksheet: its tally and its error, if any."""
+
+    unit_id: str
+    tally: Json
+    error: str | None
+    error_detail: str
+    raw: Json
+
+
+@dataclass(slots=True)
+class RunDir:
+    """The parsed contents of one run directory; lists keep file order."""
+
+    path: Path
+    run: Json
+    candidates: tuple[str, ...]
+    truth: list[TruthUnit]
+    plan: dict[str, PlanUnit]
+    events: list[Json]
+    snapshots: list[Json]
+    audit: list[Json]
+    band: Json | None
+    locust_stats: list[dict[str, str]]
+    truncated: list[str] = field(default_factory=list)
+    """Files whose last line was cut off (a sign the run was interrupted)."""
+    missing: list[str] = field(default_factory=list)
+    """Optional files that were not there."""
+
+    @property
+    def status(self) -> str:
+        """``running``, ``complete``, ``interrupted`` or ``aborted`` (from ``run.json``)."""
+        return str(self.run.get("status", "running"))
+
+    @property
+    def partial(self) -> bool:
+        """True when the run did not finish normally or left a cut-off file."""
+        return self.status != "complete" or bool(self.truncated)
+
+
+def read_jsonl(path: Path, truncated: list[str], *, required: bool = False) -> list[Json]:
+    """The objects of a JSONL file; a bad *last* line is dropped and noted in ``truncated``."""
+    if not path.exists():
+        if required:
+            raise InputFileError(f"{path}: missing (not a complete run directory?)")
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc})") from None
+    lines = text.split("\n")
+    out: list[Json] = []
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if i == last:
+                truncated.append(path.name)
+                break
+            raise InputFileError(f"{path}: line {i + 1} is not JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputFileError(f"{path}: line {i + 1} is not a JSON object")
+        out.append(obj)
+    return out
+
+
+def _read_json(path: Path) -> Json:
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: missing (not a run directory?)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise InputFileError(f"{path}: expected a JSON object")
+    return obj
+
+
+def _truth_unit(obj: Json, where: str) -> TruthUnit:
+    try:
+        tally = obj["tally"]
+        if not isinstance(tally, dict):
+            raise TypeError("tally is not an object")
+        return TruthUnit(
+            unit_id=str(obj["unit_id"]), county=str(obj.get("county", "")),
+            precinct=str(obj.get("precinct", obj["unit_id"])),
+            satellite=bool(obj.get("satellite", False)),
+            delegates_total=int(obj.get("delegates_total", 0)),
+            coin_toss=bool(obj.get("coin_toss", False)), tally=tally)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputFileError(f"{where}: a unit line lacks a field or has a bad one ({exc})") \
+            from None
+
+
+def _plan_unit(obj: Json) -> PlanUnit | None:
+    ws = obj.get("worksheet")
+    if "unit_id" not in obj or not isinstance(ws, dict) or not isinstance(ws.get("tally"), dict):
+        return None
+    err = ws.get("error")
+    return PlanUnit(str(obj["unit_id"]), ws["tally"], None if err is None else str(err),
+                    str(ws.get("error_detail", "")), obj)
+
+
+def _candidates(truth: list[TruthUnit]) -> tuple[str, ...]:
+    """Candidates in the order of the first truth line's first alignment."""
+    for unit in truth:
+        first = unit.tally.get("first")
+        if isinstance(first, dict):
+            return tuple(str(k) for k in first)
+    return ()
+
+
+def read_run_dir(path: Path) -> RunDir:
+    """Parse the run directory at ``path``; :class:`InputFileError` when it is not one."""
+    if not path.is_dir():
+        raise InputFileError(f"{path}: not a directory (expected a run directory)")
+    run = _read_json(path / "run.json")
+    truncated: list[str] = []
+    missing: list[str] = []
+    truth_path = path / "truth.jsonl"
+    truth = [_truth_unit(o, str(truth_path))
+             for o in read_jsonl(truth_path, truncated, required=True)]
+    if not truth:
+        raise InputFileError(f"{truth_path}: holds no units")
+    plan: dict[str, PlanUnit] = {}
+    for obj in read_jsonl(path / "plan.jsonl", truncated):
+        unit = _plan_unit(obj)
+        if unit is not None:
+            plan[unit.unit_id] = unit
+    events = read_jsonl(path / "events.jsonl", truncated)
+    snapshots = read_jsonl(path / "snapshots.jsonl", truncated)
+    audit = read_jsonl(path / "audit.jsonl", truncated)
+    band: Json | None = None
+    if (path / "band.json").exists():
+        band = _read_json(path / "band.json")
+    stats: list[dict[str, str]] = []
+    stats_path = path / "locust_stats.csv"
+    if stats_path.exists():
+        with stats_path.open(newline="", encoding="utf-8") as fh:
+            stats = list(csv.DictReader(fh))
+    for name in ("plan.jsonl", "events.jsonl", "snapshots.jsonl", "band.json"):
+        if not (path / name).exists():
+            missing.append(name)
+    return RunDir(path=path, run=run, candidates=_candidates(truth), truth=truth, plan=plan,
+                  events=events, snapshots=snapshots, audit=audit, band=band,
+                  locust_stats=stats, truncated=truncated, missing=missing)

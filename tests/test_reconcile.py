@@ -1,0 +1,180 @@
+"""Reconciliation on hand-built run directories: one small case per class, exact results."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from caucus_rehearsal.reports.reconcile import CLASSES, reconcile
+from caucus_rehearsal.reports.rundir import read_run_dir
+from test_reports_rundir import RunBuilder, reported, tally
+
+T1 = tally(100, (60, 40), (58, 42), (2, 2))
+T2 = tally(50, (10, 40), (0, 48), (0, 3))
+T3 = tally(30, (20, 10), (20, 10), (1, 1))
+
+
+def test_published_correctly_with_app_steps_merged(tmp_path: Path) -> None:
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.ack("U1", T1, channel="app", sim_min=90.0)
+    b.snapshot(95.0, {"U1": T1})
+    rec = reconcile(read_run_dir(b.write()))
+    u = rec.units[0]
+    assert (u.klass, u.channel, u.ack_min, u.published_min) == (
+        "published_correctly", "app", 90.0, 95.0)
+    assert not u.data_lost and not u.mismatched
+    assert rec.counts["published_correctly"] == 1 and sum(rec.counts.values()) == 1
+
+
+def test_acknowledged_but_not_published_is_data_loss(tmp_path: Path) -> None:
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.unit("U2", T2)
+    b.ack("U1", T1)
+    b.ack("U2", T2)
+    b.snapshot(100.0, {"U1": T1})
+    rec = reconcile(read_run_dir(b.write()))
+    u2 = rec.units[1]
+    assert u2.klass == "acknowledged_not_published"
+    assert u2.reason == "acknowledged via hotline but absent from the published results"
+    assert u2.data_lost and not u2.mismatched
+    assert rec.counts["acknowledged_not_published"] == 1
+
+
+def test_published_then_withdrawn_counts_as_lost(tmp_path: Path) -> None:
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.ack("U1", T1)
+    b.snapshot(70.0, {"U1": T1})
+    b.snapshot(80.0, {})
+    rec = reconcile(read_run_dir(b.write()))
+    assert rec.units[0].klass == "acknowledged_not_published"
+
+
+def test_altered_by_the_target_names_field_and_values(tmp_path: Path) -> None:
+    pub = copy.deepcopy(T1)
+    pub["final"]["Beta"] = 4
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.ack("U1", T1)
+    b.snapshot(100.0, {"U1": pub})
+    u = reconcile(read_run_dir(b.write())).units[0]
+    assert u.klass == "published_different"
+    assert u.reason == ("the target altered what it acknowledged: "
+                        "final/Beta: acknowledged 42, published 4")
+    assert [d.text() for d in u.vs_truth] == ["final/Beta: truth 42, published 4"]
+    assert u.data_lost and u.mismatched
+
+
+def test_truncated_by_the_target(tmp_path: Path) -> None:
+    pub = copy.deepcopy(T1)
+    del pub["delegates"]
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.ack("U1", T1)
+    b.snapshot(100.0, {"U1": pub})
+    u = reconcile(read_run_dir(b.write())).units[0]
+    assert u.klass == "published_different"
+    assert u.reason.startswith("the target truncated what it acknowledged: delegates: ")
+    assert u.data_lost
+
+
+def test_hotline_typo_is_a_difference_but_not_data_loss(tmp_path: Path) -> None:
+    keyed = copy.deepcopy(T1)
+    keyed["first"]["Alpha"] = 6
+    pub = copy.deepcopy(keyed)
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.ack("U1", keyed)
+    b.snapshot(100.0, {"U1": pub})
+    u = reconcile(read_run_dir(b.write())).units[0]
+    assert u.klass == "published_different"
+    assert u.reason == ("the number keyed differs from the worksheet: "
+                        "first/Alpha: truth 60, published 6")
+    assert not u.data_lost and not u.mismatched
+
+
+def test_never_acknowledged_reasons(tmp_path: Path) -> None:
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.unit("U2", T2)
+    b.unit("U3", T3)
+    b.event("U1", "hotline", "call", "busy", 50.0, actor="caller", queue_len=3)
+    b.event("U1", "hotline", "report", "gave_up", 80.0)
+    b.event("U2", "hotline", "call", "answered", 90.0, actor="caller", wait_min=12.0,
+            queue_len=1)
+    b.snapshot(100.0, {})
+    got = {u.unit_id: (u.klass, u.reason) for u in reconcile(read_run_dir(b.write())).units}
+    assert got == {
+        "U1": ("never_acknowledged",
+               "the chair gave up on the hotline; the paper worksheet is pending"),
+        "U2": ("never_acknowledged", "the chair was still on the phone when the run ended"),
+        "U3": ("never_acknowledged", "no report attempt recorded"),
+    }
+
+
+def test_published_under_the_wrong_precinct(tmp_path: Path) -> None:
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.unit("U2", T2)
+    b.ack("U1", T1)
+    b.ack("U2", T2)
+    b.snapshot(100.0, {"U1": T1, "U2": T1})
+    rec = reconcile(read_run_dir(b.write()))
+    u1, u2 = rec.units
+    assert u1.klass == "published_correctly"
+    assert u2.klass == "published_twice_or_wrong_precinct"
+    assert u2.published_as == "U1"
+    assert u2.reason == "its published results are those reported by U1"
+    assert u2.data_lost and u2.mismatched
+
+
+def test_worksheet_error_caught_by_validation(tmp_path: Path) -> None:
+    ws = copy.deepcopy(T1)
+    ws["delegates"] = {"Alpha": 4, "Beta": 0}
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1, worksheet=ws, error="delegate_misallocation")
+    b.event("U1", "app", "final", "rejected", 60.0, reported(ws), detail="delegates")
+    b.snapshot(100.0, {})
+    u = reconcile(read_run_dir(b.write())).units[0]
+    assert (u.klass, u.worksheet_error) == ("worksheet_error_caught", "delegate_misallocation")
+    assert u.reason == "the target's validation rejected the worksheet (delegate_misallocation)"
+
+
+def test_worksheet_error_passed_through_to_the_public(tmp_path: Path) -> None:
+    ws = copy.deepcopy(T3)
+    ws["attendance"] = 3
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T3, worksheet=ws, error="transposed_digits")
+    b.ack("U1", ws)
+    b.snapshot(100.0, {"U1": ws})
+    rec = reconcile(read_run_dir(b.write()))
+    u = rec.units[0]
+    assert u.klass == "worksheet_error_published"
+    assert u.reason == ("the chair's worksheet error (transposed_digits) was published: "
+                        "attendance: truth 30, published 3")
+    assert not u.data_lost
+
+
+def test_unknown_ids_and_a_different_winner_are_reported(tmp_path: Path) -> None:
+    swapped = copy.deepcopy(T1)
+    swapped["sde"] = {"Alpha": 0.0, "Beta": 1.0}
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.ack("U1", T1)
+    b.snapshot(100.0, {"U1": T1, "ZZ-9": T3},
+               statewide={"first": {}, "final": {}, "sde": {"Alpha": 0.0, "Beta": 9.0}})
+    rec = reconcile(read_run_dir(b.write()))
+    assert rec.unknown_published == ("ZZ-9",)
+    assert rec.statewide.truth_winner == ("Alpha", "Beta")  # 0.5 each: a tie
+    assert rec.statewide.published_winner == ("Beta",)
+    assert rec.statewide.winner_differs
+
+
+def test_every_class_has_a_case_here() -> None:
+    # The tests above cover each class; this keeps the list honest when one is added.
+    assert set(CLASSES) == {
+        "published_correctly", "published_different", "acknowledged_not_published",
+        "never_acknowledged", "published_twice_or_wrong_precinct", "worksheet_error_caught",
+        "worksheet_error_published"}
