@@ -14,6 +14,8 @@ Every distribution is sampled by transforming the row's uniform (``u``) or norma
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,3 +158,64 @@ def draw_behaviour(scenario: Scenario, units: tuple[Unit, ...],
         verify=draw(c.verification_time, "verify").tolist(),
     )
 
+
+
+def sampler(d: Dist) -> Callable[[float, float], float]:
+    """A fast scalar sampler of ``d``: ``f(u, z)`` from a uniform and a standard normal
+    (the same law as :func:`ppf`, for one draw at a time inside the model)."""
+    p = d.params
+    if d.name == "lognormal":
+        median, sigma = p[0], d.sigma
+        return lambda u, z: median * math.exp(sigma * z)
+    if d.name == "exponential":
+        mean = p[0]
+        return lambda u, z: -mean * math.log1p(-u)
+    if d.name == "fixed":
+        value = p[0]
+        return lambda u, z: value
+    if d.name == "uniform":
+        lo, width = p[0], p[1] - p[0]
+        return lambda u, z: lo + width * u
+    if d.name == "normal":
+        mu, sd = p
+        return lambda u, z: max(mu + sd * z, 0.0)
+    return lambda u, z: float(ppf(d, np.array([u]), np.array([z]))[0])
+
+
+class UnitDraws:
+    """A unit's environment draws (server latency and errors, operator service, typos).
+
+    Consumed in order from a fixed row of ``ENV_WIDTH`` uniforms and normals of
+    ``stream(seed, "night", replication, "env-u"/"env-z")``; a unit that needs more
+    continues on its own ``stream(seed, "night", replication, "env", unit_index)``.
+    """
+
+    __slots__ = ("_extra", "_i", "_key", "_u", "_z")
+
+    def __init__(self, u: list[float], z: list[float], key: tuple[int, int, int]) -> None:
+        self._u, self._z, self._i, self._key = u, z, 0, key
+        self._extra: np.random.Generator | None = None
+
+    def next(self) -> tuple[float, float]:
+        """The next (uniform, normal) pair."""
+        i = self._i
+        if i >= len(self._u):
+            if self._extra is None:
+                seed, rep, idx = self._key
+                self._extra = stream(seed, "night", rep, "env", idx)
+            self._u = self._extra.random(ENV_WIDTH).tolist()
+            self._z = self._extra.standard_normal(ENV_WIDTH).tolist()
+            i = 0
+        self._i = i + 1
+        return self._u[i], self._z[i]
+
+
+ENV_WIDTH = 24
+"""Environment draws per unit in the shared block before a unit's own overflow stream."""
+
+
+def unit_draws(seed: int, replication: int, n: int) -> list[UnitDraws]:
+    """The environment draws of ``n`` units on night ``replication``."""
+    u = stream(seed, "night", replication, "env-u").random((n, ENV_WIDTH)).tolist()
+    z = stream(seed, "night", replication, "env-z").standard_normal((n, ENV_WIDTH)).tolist()
+    return [UnitDraws(u[i], z[i], (seed, replication, i)) for i in range(n)]

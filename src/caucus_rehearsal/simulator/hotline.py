@@ -1,0 +1,98 @@
+"""The phone hotline: chairs calling in, nuisance callers, lines and operators.
+
+A caller first needs a line (``hotline.lines``; all busy is a busy signal), then waits on
+hold for an operator (``hotline.operators``, first come first served) until answered
+or until its patience runs out (``hotline.abandonment``). The operator's service time
+includes reading the numbers back; with ``typo_rate`` one number is keyed wrong.
+Nuisance callers (``[adversaries]``) arrive as a Poisson stream from ``nuisance_start``
+while any chair may still call, and each holds an operator for ``nuisance_hold``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from caucus_rehearsal.simulator.records import NUISANCE, Call
+
+if TYPE_CHECKING:
+    from caucus_rehearsal.simulator.night import NightState
+
+CHUNK = 256
+"""Nuisance callers drawn per block from the night's ``nuisance`` stream."""
+
+
+def call(st: NightState, caller: int, call_no: int, patience: float,
+         service: float = -1.0) -> Generator[Any, Any, str]:
+    """One dial; returns ``busy``, ``abandoned`` or ``answered`` (after the service).
+
+    ``service`` is the operator's time should the call be answered; a chair's is drawn
+    from its unit's draws when answered (with the typo draw after it).
+    """
+    env = st.env
+    dial = env.now
+    if not st.lines.take():
+        st.calls.append(Call(caller, call_no, dial, "busy", 0.0, 0.0))
+        return "busy"
+    wait = st.operators.acquire(patience if st.abandonment else math.inf)
+    if wait is not None:
+        answered = yield wait
+        if not answered:
+            st.lines.put()
+            st.calls.append(Call(caller, call_no, dial, "abandoned", env.now - dial, 0.0))
+            return "abandoned"
+    hold = env.now - dial
+    typo = False
+    if caller != NUISANCE:
+        draws = st.draws[caller]
+        service = st.service_time(*draws.next())
+        typo = draws.next()[0] < st.scenario.hotline.typo_rate
+    yield env.timeout(service)
+    st.operators.release()
+    st.lines.put()
+    st.calls.append(Call(caller, call_no, dial, "answered", hold, service, typo))
+    return "answered"
+
+
+def phone(st: NightState, i: int) -> Generator[Any, Any, bool]:
+    """Unit ``i``'s chair calls until answered (``True``) or out of calls (``False``)."""
+    env, b = st.env, st.behaviour
+    opens = st.scenario.hotline.opens
+    if st.scenario.hotline.operators == 0:
+        return False
+    for k in range(st.scenario.people.max_calls):
+        if env.now < opens:
+            yield env.timeout(opens - env.now)
+        st.unit_calls[i] = k + 1
+        outcome = yield from call(st, i, k, b.hold_patience[i][k])
+        if outcome == "answered":
+            st.acknowledge(i, "hotline")
+            return True
+        yield env.timeout(b.redial_delay[i][k])
+    return False
+
+
+def nuisance(st: NightState) -> Generator[Any, Any, None]:
+    """Nuisance callers from ``nuisance_start`` while any chair may still call."""
+    adv = st.scenario.adversaries
+    if adv.nuisance_start is None or adv.nuisance_rate_per_min <= 0:
+        return
+    env, rng = st.env, st.nuisance_rng
+    if env.now < adv.nuisance_start:
+        yield env.timeout(adv.nuisance_start - env.now)
+    mean_gap = 1.0 / adv.nuisance_rate_per_min
+    hold, patience = st.nuisance_hold, st.nuisance_patience
+    n = 0
+    while st.phone_pending > 0:
+        if n % CHUNK == 0:  # draw in blocks: gap, then (u, z) for the hold and the patience
+            gaps = rng.standard_exponential(CHUNK).tolist()
+            us, zs = rng.random((CHUNK, 2)).tolist(), rng.standard_normal((CHUNK, 2)).tolist()
+        j = n % CHUNK
+        yield env.timeout(gaps[j] * mean_gap)
+        if st.phone_pending <= 0:
+            break
+        (u1, u2), (z1, z2) = us[j], zs[j]
+        env.process(call(st, NUISANCE, n, patience(u2, z2), hold(u1, z1)))
+        st.processes += 1
+        n += 1

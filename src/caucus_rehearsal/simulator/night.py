@@ -1,0 +1,108 @@
+"""One night: a SimPy process per reporting unit plus the shared resources.
+
+``run_night(scenario, units, replication)`` draws every chair's behaviour
+(:mod:`.draws`), runs the meeting (as one timeout to the meeting's end), the app
+(:mod:`.app`), the hotline and nuisance callers (:mod:`.hotline`) and paper, until the
+scenario's horizon, then the central side (:mod:`.central`), and returns the frozen
+records (:class:`~.records.NightResult`). Replication ``r`` uses only the streams
+``stream(seed, "night", r, ...)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from caucus_rehearsal.simulator import central
+from caucus_rehearsal.simulator.app import use_app
+from caucus_rehearsal.simulator.draws import Behaviour, draw_behaviour, sampler, unit_draws
+from caucus_rehearsal.simulator.hotline import nuisance, phone
+from caucus_rehearsal.simulator.plan import APP_STEPS
+from caucus_rehearsal.simulator.queues import Lines, Pool
+from caucus_rehearsal.simulator.records import AppAttempt, Call, NightResult, UnitOutcome
+from caucus_rehearsal.simulator.roster import Unit
+from caucus_rehearsal.simulator.scenario import Scenario
+from caucus_rehearsal.simulator.streams import stream
+
+INF = math.inf
+
+
+class NightState:
+    """The shared state of one night while it runs (the model's working memory)."""
+
+    def __init__(self, scenario: Scenario, n: int, replication: int,
+                 behaviour: Behaviour, start: float) -> None:
+        s = scenario
+        self.scenario = s
+        self.env = simpy.Environment(initial_time=start)
+        self.behaviour = behaviour
+        self.draws = unit_draws(s.seed, replication, n)
+        self.nuisance_rng = stream(s.seed, "night", replication, "nuisance")
+        self.target = Pool(self.env, s.target.capacity)
+        self.operators = Pool(self.env, s.hotline.operators)
+        self.lines = Lines(s.hotline.lines)
+        self.abandonment = s.hotline.abandonment
+        self.outages = [(o.start, o.start + o.duration) for o in s.target.outages]
+        self.steps = APP_STEPS if s.app.photo else APP_STEPS[:-1]
+        self.latency = sampler(s.target.latency)
+        self.service_time = sampler(s.hotline.service_time)
+        self.nuisance_hold = sampler(s.adversaries.nuisance_hold)
+        self.nuisance_patience = sampler(s.people.hold_patience)
+        self.app_attempts: list[AppAttempt] = []
+        self.calls: list[Call] = []
+        self.app_failures = [0] * n
+        self.unit_calls = [0] * n
+        self.received = [INF] * n
+        self.channel = ["none"] * n
+        self.phone_pending = n
+        self.processes = 0
+
+    def acknowledge(self, i: int, channel: str) -> None:
+        """Unit ``i``'s report reached the party now through ``channel``."""
+        self.received[i] = self.env.now
+        self.channel[i] = channel
+
+
+def chair(st: NightState, i: int) -> Generator[Any, Any, None]:
+    """Unit ``i``: the meeting, then the app, the hotline and paper, as needed."""
+    env, b = st.env, st.behaviour
+    if b.ready_at[i] > env.now:
+        yield env.timeout(b.ready_at[i] - env.now)
+    done = False
+    if b.first_channel[i] == "app":
+        done = yield from use_app(st, i)
+    if not done:
+        done = yield from phone(st, i)
+    if not done:
+        st.received[i] = env.now + b.paper_delay[i]
+        st.channel[i] = "paper"
+    st.phone_pending -= 1
+
+
+def run_night(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> NightResult:
+    """Replication ``replication`` of the night for ``units`` (roster order)."""
+    b = draw_behaviour(scenario, units, replication)
+    n = len(units)
+    start = min([0.0, scenario.hotline.opens, *b.ready_at])
+    st = NightState(scenario, n, replication, b, start)
+    env = st.env
+    for i in range(n):
+        env.process(chair(st, i))
+    env.process(nuisance(st))
+    st.processes += n + 1
+    c = scenario.central
+    env.run(until=max(c.horizon, start + 1e-9))
+    received = [t if t < c.horizon else INF for t in st.received]
+    channel = [ch if t < INF else "none" for ch, t in zip(st.channel, received, strict=True)]
+    verified = central.verify(received, b.validate, b.verify, c.verifiers)
+    published = central.publish(c, verified)
+    outcomes = tuple(
+        UnitOutcome(i, b.ready_at[i], channel[i], st.app_failures[i], st.unit_calls[i],
+                    received[i], verified[i], published[i])
+        for i in range(n))
+    events = next(env._eid)  # SimPy's count of scheduled events
+    return NightResult(replication, outcomes, tuple(st.app_attempts), tuple(st.calls),
+                       st.processes, events)

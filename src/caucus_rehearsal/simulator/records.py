@@ -1,0 +1,83 @@
+"""What the night model records: frozen records appended as the night runs.
+
+The model never prints or aggregates; :mod:`.series` derives every time series and
+metric from these records afterwards. Times are simulation minutes (0 = 19:00).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NUISANCE = -1
+"""``Call.caller`` of a nuisance caller (chairs' calls carry their unit index)."""
+
+CALL_OUTCOMES = ("busy", "abandoned", "answered")
+APP_OUTCOMES = ("ok", "error", "timeout", "rejected", "chair_error")
+"""``rejected``: sign-in refused; ``chair_error``: a confused chair got the step wrong;
+``error``: server error or outage; ``timeout``: waited too long for the target."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppAttempt:
+    """One app request by a chair: ``step`` is one of ``plan.APP_STEPS``."""
+
+    unit_index: int
+    step: str
+    attempt: int
+    start: float
+    end: float
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One dial of the hotline.
+
+    ``caller`` is the unit index, or :data:`NUISANCE`; ``call_no`` counts the caller's
+    dials from 0; ``hold`` is the time on hold (0 for a busy signal or an immediate
+    answer); ``service`` the operator's time (0 unless answered); ``typo`` whether the
+    operator keyed a number wrong.
+    """
+
+    caller: int
+    call_no: int
+    dial: float
+    outcome: str
+    hold: float
+    service: float
+    typo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOutcome:
+    """How one unit's report travelled.
+
+    ``channel`` is ``app``, ``hotline`` or ``paper`` (the channel that delivered it), or
+    ``none`` when nothing arrived before the horizon; ``received`` is when the party
+    had it (inf if never); ``verified`` and ``published`` follow on the central side.
+    """
+
+    unit_index: int
+    ready_at: float
+    channel: str
+    app_failures: int
+    calls: int
+    received: float
+    verified: float
+    published: float
+
+
+@dataclass(frozen=True, slots=True)
+class NightResult:
+    """Everything one replication of the night recorded.
+
+    ``processes`` and ``events`` count SimPy processes started and events scheduled
+    (for the cost comparison in benchmarks/bench_night.py).
+    """
+
+    replication: int
+    units: tuple[UnitOutcome, ...]
+    app_attempts: tuple[AppAttempt, ...]
+    calls: tuple[Call, ...]
+    processes: int
+    events: int
