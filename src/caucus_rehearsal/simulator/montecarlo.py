@@ -20,7 +20,7 @@ from caucus_rehearsal.simulator.night import run_night
 from caucus_rehearsal.simulator.roster import Unit
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.series import (
-    chair_holds,
+    answer_delays,
     fraction_curve,
     night_metrics,
     sorted_times,
@@ -34,13 +34,14 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     """What Monte Carlo keeps of one night: its metrics, the sorted receipt and
-    publication times of every unit (inf = never) and the chairs' hold times (minutes)."""
+    publication times of every unit (inf = never) and the hotline waits of the chairs who
+    got through (first dial to answer, minutes)."""
 
     replication: int
     metrics: dict[str, float]
     received: Array
     published: Array
-    holds: Array
+    waits: Array
 
 
 def run_one(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> RunOutcome:
@@ -49,7 +50,7 @@ def run_one(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> Ru
     return RunOutcome(replication, night_metrics(res),
                       sorted_times([u.received for u in res.units]),
                       sorted_times([u.published for u in res.units]),
-                      chair_holds(res))
+                      answer_delays(res))
 
 
 _WORKER: dict[str, Any] = {}

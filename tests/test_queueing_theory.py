@@ -1,0 +1,127 @@
+"""The hotline against queueing theory, through the full night model.
+
+A hotline-only scenario (no app, unlimited lines, one call per chair, exponential
+service) whose meetings end uniformly over a long window W makes chairs arrive as a
+Poisson stream of rate N/W (N uniform points on [0, W]): in the middle of the window
+the hotline is an M/M/c queue (Erlang C), or with exponential patience M/M/c+M
+(Erlang A). Tolerances are the replications' 95% confidence intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from caucus_rehearsal.simulator.loader import from_mapping
+from caucus_rehearsal.simulator.night import run_night
+from caucus_rehearsal.simulator.records import NightResult
+from caucus_rehearsal.simulator.scenario import Scenario
+from test_night_support import tiny_roster
+
+W = 2000.0
+"""Minutes over which meetings end."""
+N = 1400
+"""Chairs per replication: lambda = N / W = 0.7 per minute."""
+REPS = 25
+
+
+def hotline_only(operators: int, service_mean: float, patience_mean: float | None,
+                 seed: int = 7) -> Scenario:
+    """The M/M/c (patience None) or M/M/c+M scenario described above."""
+    raw: dict[str, Any] = {
+        "scenario": {"name": "mmc", "seed": seed},
+        "meeting": {"checkin_time": {"dist": "fixed", "value": "0min"},
+                    "intro_business": {"dist": "uniform", "low": "0min", "high": f"{W}min"},
+                    "first_alignment": {"dist": "fixed", "value": "0min"},
+                    "realignment": "0min", "math": {"dist": "fixed", "value": "0min"}},
+        "people": {"max_calls": 1},
+        "app": {"enabled": False},
+        "hotline": {"lines": 0, "operators": operators, "opens": "18:00",
+                    "abandonment": patience_mean is not None,
+                    "service_time": {"dist": "exponential", "mean": f"{service_mean}min"}},
+        "central": {"horizon": "19:00+5d"},
+    }
+    if patience_mean is not None:
+        raw["people"]["hold_patience"] = {"dist": "exponential", "mean": f"{patience_mean}min"}
+    return from_mapping(raw, "<test>")
+
+
+def middle_calls(res: NightResult) -> list[Any]:
+    """Calls dialled in the steady middle of the window (20%..80% of W)."""
+    return [c for c in res.calls if 0.2 * W <= c.dial < 0.8 * W]
+
+
+def ci95(xs: list[float]) -> tuple[float, float]:
+    """Mean and half-width of its 95% t confidence interval."""
+    a = np.asarray(xs)
+    return float(a.mean()), float(stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1)
+                                  / math.sqrt(len(a)))
+
+
+def erlang_c(lam: float, mu: float, c: int) -> tuple[float, float]:
+    """(P(wait), mean wait) of M/M/c."""
+    a = lam / mu
+    top = a**c / math.factorial(c) * c / (c - a)
+    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    return p_wait, p_wait / (c * mu - lam)
+
+
+def erlang_a_abandon(lam: float, mu: float, c: int, theta: float) -> float:
+    """Fraction of arrivals who abandon in M/M/c+M (birth-death chain, truncated)."""
+    p = [1.0]
+    for n in range(1, 2000):
+        p.append(p[-1] * lam / (min(n, c) * mu + max(n - c, 0) * theta))
+    total = sum(p)
+    return sum(pn * max(n - c, 0) * theta for n, pn in enumerate(p)) / total / lam
+
+
+def runs(scn: Scenario) -> list[NightResult]:
+    roster = tiny_roster(N, attendance=100)
+    return [run_night(scn, roster.units, r) for r in range(REPS)]
+
+
+def test_mmc_matches_erlang_c() -> None:
+    c, mean_service = 5, 6.0
+    lam, mu = N / W, 1 / mean_service
+    p_wait, wq = erlang_c(lam, mu, c)
+    waits, waited = [], []
+    for res in runs(hotline_only(c, mean_service, None)):
+        calls = middle_calls(res)
+        assert all(cl.outcome == "answered" for cl in calls)
+        waits.append(float(np.mean([cl.hold for cl in calls])))
+        waited.append(float(np.mean([cl.hold > 0 for cl in calls])))
+    m, h = ci95(waits)
+    assert abs(m - wq) <= h, (m, h, wq)
+    m, h = ci95(waited)
+    assert abs(m - p_wait) <= h, (m, h, p_wait)
+
+
+@pytest.mark.parametrize("patience", [5.0, 20.0])
+def test_abandonment_matches_erlang_a(patience: float) -> None:
+    c, mean_service = 4, 6.0
+    lam, mu = N / W, 1 / mean_service  # offered load 4.2 on 4 operators: overloaded
+    expected = erlang_a_abandon(lam, mu, c, 1 / patience)
+    fractions = []
+    for res in runs(hotline_only(c, mean_service, patience)):
+        calls = middle_calls(res)
+        fractions.append(float(np.mean([cl.outcome == "abandoned" for cl in calls])))
+    m, h = ci95(fractions)
+    assert abs(m - expected) <= h, (m, h, expected)
+
+
+def test_erlang_a_direction_more_patience_fewer_abandons() -> None:
+    """The theory's direction, with the model's: shorter patience abandons more."""
+    lam, mu = N / W, 1 / 6.0
+    assert erlang_a_abandon(lam, mu, 4, 1 / 5) > erlang_a_abandon(lam, mu, 4, 1 / 20)
+    roster = tiny_roster(N, attendance=100)
+    short = run_night(hotline_only(4, 6.0, 5.0), roster.units, 0)
+    long_ = run_night(hotline_only(4, 6.0, 20.0), roster.units, 0)
+
+    def abandoned(res: NightResult) -> int:
+        return sum(c.outcome == "abandoned" for c in res.calls)
+
+    assert abandoned(short) > abandoned(long_) > 0
