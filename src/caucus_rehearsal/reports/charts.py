@@ -57,8 +57,8 @@ def plot_reporting_curve(ax: Axes, received_min: Sequence[float],
                                                alpha=0.45, linewidth=0,
                                                label=f"simulated {key} p5–p95"))
     if received_min:
-        xs = np.asarray(received_min, dtype=float)
-        ys = 100.0 * np.arange(1, len(xs) + 1) / units
+        xs = np.asarray([*received_min, received_min[-1] + 5.0], dtype=float)
+        ys = 100.0 * np.minimum(np.arange(1, len(xs) + 1), len(received_min)) / units
         artists += ax.step(xs, ys, where="post", color="#0d47a1", label="received (live)")
     if published:
         px = [m for m, _ in published]
@@ -77,9 +77,10 @@ def plot_channel_mix(ax: Axes, acks: Sequence[tuple[float, str]]) -> list[Any]:
     if not acks:
         return [ax.text(0.5, 0.5, "no unit acknowledged", ha="center", transform=ax.transAxes)]
     acks = sorted(acks)
-    xs = [m for m, _ in acks]
+    # a last point a little after the last acknowledgment, so its step is visible
+    xs = [m for m, _ in acks] + [acks[-1][0] + max(5.0, 0.03 * (acks[-1][0] - acks[0][0]))]
     channels = sorted({c for _, c in acks}, key=lambda c: (c not in CHANNEL_COLOURS, c))
-    ys = [np.cumsum([1 if c == ch else 0 for _, c in acks]) for ch in channels]
+    ys = [np.cumsum([1 if c == ch else 0 for _, c in acks] + [0]) for ch in channels]
     artists = ax.stackplot(xs, ys, labels=channels, step="post",
                            colors=[CHANNEL_COLOURS.get(c, "#9e9e9e") for c in channels])
     ax.set_ylabel("units acknowledged")

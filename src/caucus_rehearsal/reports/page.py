@@ -32,7 +32,7 @@ h1{margin-bottom:.2em}h2{border-bottom:2px solid #e0e0e0;padding-bottom:.2em;mar
 .pass{background:#e8f5e9;color:#1b5e20;border:2px solid #2e7d32}
 .fail{background:#ffebee;color:#b71c1c;border:2px solid #c62828}
 .partial{background:#fff8e1;border:2px solid #f9a825;padding:.5em .8em;border-radius:6px}
-ol.top li{font-size:1.1em;margin:.3em 0}
+ul.top li{font-size:1.1em;margin:.3em 0}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
 th,td{border:1px solid #e0e0e0;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -149,7 +149,7 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
     if run.partial:
         parts.append("<p class='partial'><b>Partial run.</b> The run did not finish "
                      f"(status '{escape(run.status)}'); the report covers what was recorded.</p>")
-    parts += ["<h2>Most important findings</h2>", f"<ol class='top'>{top}</ol>",
+    parts += ["<h2>Most important findings</h2>", f"<ul class='top'>{top}</ul>",
               "<h2>Gates</h2>", _gates(gates), "<h2>Reconciliation</h2>",
               _table(("class", "units"), [(CLASSES[k], v) for k, v in rec.counts.items()],
                      num=(1,)),
