@@ -1,0 +1,25 @@
+"""Target adapters: the default for contract v1 and loading a vendor's ``module:Class``."""
+
+from __future__ import annotations
+
+import importlib
+
+from caucus_rehearsal.errors import UsageError
+from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
+
+DEFAULT_ADAPTER = "caucus_rehearsal.rehearsal.adapters.v1:ContractV1Adapter"
+
+
+def load_adapter(spec: str) -> type[TargetAdapter]:
+    """The adapter class named ``module:Class``; UsageError naming the spec otherwise."""
+    module_name, sep, class_name = spec.partition(":")
+    if not sep or not module_name or not class_name:
+        raise UsageError(f"--adapter {spec!r}: expected module:Class")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"--adapter {spec!r}: cannot import {module_name} ({exc})") from exc
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type) or not issubclass(cls, TargetAdapter):
+        raise UsageError(f"--adapter {spec!r}: {class_name} is not a TargetAdapter subclass")
+    return cls

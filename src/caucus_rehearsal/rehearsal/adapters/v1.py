@@ -1,0 +1,133 @@
+"""The default adapter: contract v1 (``docs/contract.md``), which the reference server speaks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from caucus_rehearsal.errors import TargetProtocolError, TargetUnreachable
+from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply, TargetAdapter, expect_json
+from caucus_rehearsal.rehearsal.photo import worksheet_jpeg
+
+_STEP_PATH = {"attendance": "attendance", "first": "first-alignment",
+              "final": "final-alignment", "photo": "worksheet"}
+
+
+class ContractV1Adapter(TargetAdapter):
+    """Contract v1: bearer tokens from PIN sign-in, one POST per data step, ETag'd results."""
+
+    name = "contract-v1"
+    supports_faults = True
+
+    def chair_login(self, unit_id: str, pin: str) -> HttpCall:
+        return HttpCall("login", "POST", "/v1/auth/chair", "/v1/auth/chair",
+                        json={"precinct_id": unit_id, "pin": pin})
+
+    def chair_step(self, step: str, unit_id: str, token: str, tally: Mapping[str, Any],
+                   key: str) -> HttpCall:
+        path = f"/v1/precincts/{unit_id}/{_STEP_PATH[step]}"
+        name = f"/v1/precincts/[id]/{_STEP_PATH[step]}"
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        if step == "photo":
+            return HttpCall(step, "POST", path, name, body=worksheet_jpeg(unit_id),
+                            headers={**headers, "Content-Type": "image/jpeg"})
+        body: dict[str, Any]
+        if step == "attendance":
+            body = {"attendance": tally["attendance"]}
+        elif step == "first":
+            body = {"first": tally["first"]}
+        else:
+            body = {"final": tally["final"], "delegates": tally["delegates"]}
+        return HttpCall(step, "POST", path, name, json=body, headers=headers)
+
+    def operator_login(self, operator_id: str, password: str) -> HttpCall:
+        return HttpCall("operator_login", "POST", "/v1/auth/operator", "/v1/auth/operator",
+                        json={"operator_id": operator_id, "password": password})
+
+    def operator_report(self, unit_id: str, token: str, tally: Mapping[str, Any],
+                        key: str) -> HttpCall:
+        body = {k: tally[k] for k in ("attendance", "first", "final", "delegates")}
+        return HttpCall("report", "POST", f"/v1/hotline/precincts/{unit_id}/report",
+                        "/v1/hotline/precincts/[id]/report", json=body,
+                        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+
+    def results_call(self, etag: str | None = None) -> HttpCall:
+        return HttpCall("results", "GET", "/v1/results", "/v1/results",
+                        headers={"If-None-Match": etag} if etag else {})
+
+    def interpret(self, call: HttpCall, status: int, headers: Mapping[str, str],
+                  body: bytes) -> Reply:
+        reply = super().interpret(call, status, headers, body)
+        if status >= 400:
+            try:
+                err = json.loads(body)["error"]
+                reply = Reply(reply.outcome, None, reply.retry_after_s,
+                              f"{status} {err.get('code', '')}")
+            except (ValueError, KeyError, TypeError):
+                pass
+            return reply
+        if call.step in ("login", "operator_login") and reply.outcome == "ok":
+            try:
+                return Reply("ok", token=str(json.loads(body)["token"]))
+            except (ValueError, KeyError, TypeError):
+                return Reply("error", detail="sign-in answer without a token")
+        if call.step == "results":
+            return Reply(reply.outcome, etag=headers.get("etag") or headers.get("ETag"))
+        return reply
+
+    # ---- orchestration ---------------------------------------------------------------------
+    def _admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+    def health(self, client: httpx.Client) -> None:
+        try:
+            resp = client.get("/healthz")
+        except httpx.TransportError as exc:
+            raise TargetUnreachable(f"nothing answers at {self.base_url} ({exc})") from exc
+        expect_json(resp, f"GET {self.base_url}/healthz")
+
+    def provision(self, client: httpx.Client, roster: Mapping[str, Any]) -> None:
+        resp = client.post("/v1/admin/provision", json=roster, headers=self._admin())
+        expect_json(resp, "provisioning (POST /v1/admin/provision)")
+
+    def published(self, client: httpx.Client) -> dict[str, Any]:
+        results = self.published_since(client, None)[1]
+        if results is None:  # pragma: no cover - without a tag results are always fetched
+            raise TargetProtocolError("GET /v1/results: no results")
+        return results
+
+    def published_since(self, client: httpx.Client,
+                        tag: str | None) -> tuple[str | None, dict[str, Any] | None]:
+        resp = client.get("/v1/results", headers={"If-None-Match": tag} if tag else {})
+        if tag is not None and resp.status_code == 304:
+            return tag, None
+        summary = expect_json(resp, "GET /v1/results")
+        detail = expect_json(client.get("/v1/results/precincts"), "GET /v1/results/precincts")
+        keep = ("attendance", "first", "final", "delegates", "sde")
+        return resp.headers.get("etag"), {
+            "precincts_total": summary["precincts_total"],
+            "precincts_reporting": summary["precincts_reporting"],
+            "statewide": summary["statewide"],
+            "precincts": {pid: {k: p.get(k) for k in keep}
+                          for pid, p in detail["precincts"].items()},
+        }
+
+    def set_faults(self, client: httpx.Client, faults: Sequence[str]) -> None:
+        resp = client.put("/v1/admin/faults", json={"faults": list(faults)},
+                          headers=self._admin())
+        expect_json(resp, f"switching faults {list(faults)}")
+
+    def audit(self, client: httpx.Client) -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            resp = client.get("/v1/admin/audit", params={"after": after, "limit": 5000},
+                              headers=self._admin())
+            page = expect_json(resp, "GET /v1/admin/audit")
+            items.extend(page["items"])
+            if page.get("next_after") is None:
+                return items
+            after = int(page["next_after"])

@@ -1,0 +1,39 @@
+"""The compressed clock of a live run.
+
+Simulated minutes (after 19:00 on caucus night) map to wall time (Unix epoch seconds)::
+
+    wall = t0_wall + (sim_min - sim_start_min) * 60 / speed
+
+``speed`` is simulated seconds per wall second: at 60 an hour of the night plays in a
+minute. The clock is a frozen value: every process of a run (orchestrator, Locust master
+and workers) rebuilds the same one from the arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SimClock:
+    """Maps simulation minutes to wall seconds; ``speed`` must be > 0."""
+
+    t0_wall: float
+    speed: float
+    sim_start_min: float
+
+    def __post_init__(self) -> None:
+        if not self.speed > 0:
+            raise ValueError(f"speed(={self.speed}) must be > 0")
+
+    def wall(self, sim_min: float) -> float:
+        """The wall time (epoch seconds) at which the night reaches ``sim_min``."""
+        return self.t0_wall + (sim_min - self.sim_start_min) * 60.0 / self.speed
+
+    def sim(self, wall: float) -> float:
+        """The simulation minute at wall time ``wall``."""
+        return self.sim_start_min + (wall - self.t0_wall) * self.speed / 60.0
+
+    def wall_seconds(self, sim_minutes: float) -> float:
+        """Wall seconds that ``sim_minutes`` of simulated duration take."""
+        return sim_minutes * 60.0 / self.speed

@@ -1,0 +1,72 @@
+"""``events.jsonl``: one line per attempt, appended and flushed as the run goes.
+
+Each line is written with a single ``os.write`` on a file opened ``O_APPEND``, so several
+processes on one machine (Locust workers) can share the file without interleaving lines
+and an interrupted run leaves a readable prefix. Fields: see ``docs/run-directory.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+EVENTS_FILE = "events.jsonl"
+
+DATA_FINAL_STEPS = {("app", "final"), ("hotline", "report"), ("paper", "delivered")}
+"""(channel, step) pairs whose ``ok`` outcome acknowledges a unit."""
+
+FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error"})
+"""Outcomes that count as errors of the target in the live status line."""
+
+
+class EventLog:
+    """An append-only JSONL file; ``write`` never buffers."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record as one line."""
+        line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
+        os.write(self._fd, line.encode("utf-8"))
+
+    def close(self) -> None:
+        """Close the file (further writes fail)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class Tail:
+    """Reads the complete lines appended to a JSONL file since the last call."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self._partial = b""
+
+    def new_records(self) -> Iterator[dict[str, Any]]:
+        """The records appended since the previous call (a half-written last line waits)."""
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return
+        self._offset += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """Every complete record of a JSONL file (a torn last line is ignored)."""
+    return list(Tail(path).new_records())

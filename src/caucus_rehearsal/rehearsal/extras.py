@@ -1,0 +1,187 @@
+"""Public readers polling the published results, and the adversaries of ``[adversaries]``."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, ClassVar
+
+import gevent
+from gevent.pool import Group
+from locust import FastHttpUser, constant, task
+from locust.exception import StopUser
+
+from caucus_rehearsal.rehearsal.adapters.base import HttpCall
+from caucus_rehearsal.rehearsal.context import RunContext
+from caucus_rehearsal.rehearsal.send import REFUSALS, send, wait_until
+from caucus_rehearsal.simulator.streams import stream
+
+SURGE_MIN = 10.0
+"""Simulated minutes a refresh storm lasts after doors close and after each release."""
+STORM_SPEEDUP = 4.0
+"""Storm readers poll this many times as often as regular readers."""
+BRUTE_EVERY_MIN = 1.0
+"""Simulated minutes between a brute-force attacker's sign-in attempts."""
+
+
+def surge_windows(ctx: RunContext) -> list[tuple[float, float]]:
+    """Wall-time windows of the refresh storms (doors close, each release)."""
+    sc = ctx.scenario
+    moments = [sc.meeting.doors_close, *sc.central.release_times]
+    return [(ctx.clock.wall(m), ctx.clock.wall(m + SURGE_MIN)) for m in sorted(moments)
+            if sc.live.start <= m <= sc.live.end]
+
+
+def _ctx(user: Any) -> RunContext:
+    from caucus_rehearsal.rehearsal.users import context
+
+    return context(user.environment)
+
+
+class PublicReader(FastHttpUser):
+    """Media and the public: poll the results every ``live.poll_interval``; the readers
+    beyond ``live.readers`` (``adversaries.refresh_storm_readers``) poll only in surges."""
+
+    fixed_count = 0
+    wait_time = constant(0)
+    _made: ClassVar[int] = 0
+
+    def on_start(self) -> None:
+        ctx = _ctx(self)
+        number = PublicReader._made * ctx.workers + ctx.worker
+        PublicReader._made += 1
+        self.number = number
+        self.storm = number >= ctx.scenario.live.readers
+        self.etag: str | None = None
+        self.interval = max(0.05, ctx.scenario.live.poll_interval * 60)
+        if self.storm:
+            self.interval /= STORM_SPEEDUP
+        self.next = max(time.time(), ctx.clock.t0_wall)
+
+    @task
+    def poll(self) -> None:
+        ctx = _ctx(self)
+        if self.storm:
+            window = next(((a, b) for a, b in surge_windows(ctx) if b > self.next), None)
+            if window is None:
+                raise StopUser()
+            self.next = max(self.next, window[0])
+        if self.next > ctx.end_wall:
+            raise StopUser()
+        reply = send(self.client, ctx, ctx.adapter.results_call(self.etag), self.next,
+                     unit_id="", actor="reader", channel="public", reader=self.number)
+        if reply.etag:
+            self.etag = reply.etag
+        self.next = max(self.next + self.interval, time.time())
+
+
+class AdversaryUser(FastHttpUser):
+    """Everyone who is not a chair reporting honestly, at the scenario's rates."""
+
+    fixed_count = 0
+    wait_time = constant(0)
+
+    @task
+    def night(self) -> None:
+        ctx = _ctx(self)
+        a = ctx.scenario.adversaries
+        self.attacks = Group()
+        kinds = (("bad_pin", a.bad_login_rate_per_min), ("replay", a.replay_rate_per_min),
+                 ("cross_precinct", a.cross_precinct_rate_per_min),
+                 ("malformed", a.malformed_rate_per_min))
+        for kind, rate in kinds:
+            if rate > 0:
+                self.attacks.spawn(self._arrivals, ctx, kind, rate, ctx.scenario.live.start)
+        if a.nuisance_rate_per_min > 0 and a.nuisance_start is not None:
+            self.attacks.spawn(self._arrivals, ctx, "nuisance", a.nuisance_rate_per_min,
+                             a.nuisance_start)
+        for i in range(a.brute_force_attackers):
+            self.attacks.spawn(self._brute_force, ctx, i)
+        self.attacks.join()
+        raise StopUser()
+
+    def _arrivals(self, ctx: RunContext, kind: str, rate: float, start: float) -> None:
+        """A Poisson stream of ``kind`` at ``rate`` per simulated minute from ``start``."""
+        rng = stream(ctx.scenario.seed, "live-adversary", kind)
+        sim = max(start, ctx.scenario.live.start)
+        n = 0
+        while True:
+            sim += float(rng.exponential(1.0 / rate))
+            if sim > ctx.scenario.live.end:
+                return
+            n += 1
+            wall = ctx.clock.wall(sim)
+            seed = int(rng.integers(0, 2**31))
+            target = self._nuisance if kind == "nuisance" else self._attack
+            wait_until(wall - 0.05)
+            self.attacks.spawn(target, ctx, kind, n, wall, seed)
+
+    def _attack(self, ctx: RunContext, kind: str, n: int, wall: float, seed: int) -> None:
+        rng = stream(seed, "attack")
+        units = ctx.night.roster.units
+        unit = units[int(rng.integers(0, len(units)))]
+        ad = ctx.adapter
+        good = REFUSALS
+        if kind == "bad_pin":
+            pin = f"{int(rng.integers(0, 1_000_000)):06d}"
+            if pin == unit.chair.pin:
+                return
+            call = ad.chair_login(unit.unit_id, pin)
+        elif kind == "malformed":
+            base = ad.chair_login(unit.unit_id, unit.chair.pin)
+            call = dataclasses.replace(base, json=None, body=b'{"precinct_id": "' + bytes(
+                unit.unit_id, "ascii"), headers={"Content-Type": "application/json"})
+        else:
+            if not ctx.acknowledged:
+                return
+            victim, token = ctx.acknowledged[int(rng.integers(0, len(ctx.acknowledged)))]
+            index = next(i for i, u in enumerate(units) if u.unit_id == victim)
+            tally = ctx.night.worksheet_json(index)
+            if kind == "replay":
+                call = ad.chair_step("final", victim, token, tally, key=f"{victim}:final")
+                good = frozenset({"ok", "rejected"})
+            else:
+                if unit.unit_id == victim:
+                    return
+                call = ad.chair_step("attendance", unit.unit_id, token, tally,
+                                     key=f"x-{victim}-{n}")
+        call = dataclasses.replace(call, step=kind, name=f"{call.name} [{kind}]")
+        send(self.client, ctx, call, wall, unit_id=unit.unit_id, actor="adversary",
+             channel="app", attempt=n, good=good)
+
+    def _nuisance(self, ctx: RunContext, kind: str, n: int, wall: float, seed: int) -> None:
+        from caucus_rehearsal.rehearsal.users import _state
+
+        rng = stream(seed, "nuisance")
+        sc = ctx.scenario
+        wait_until(wall)
+        caller = f"nuisance#{n}"
+        dialled = time.time()
+        patience = ctx.wall_s(sc.people.hold_patience.sample(rng))
+        reply = _state["phone"].dial(caller, dialled + patience)
+        record = {"unit_id": "", "actor": "adversary", "channel": "hotline", "step": "nuisance",
+                  "attempt": n, "intended_wall": round(wall, 6), "sent_wall": round(dialled, 6),
+                  "outcome": reply["result"], "queue_len": reply["queue_len"]}
+        if reply["result"] != "busy":
+            record["wait_min"] = round(reply["wait_s"] * ctx.speed / 60.0, 3)
+        ctx.log(**record)
+        if reply["result"] == "answered":
+            gevent.sleep(ctx.wall_s(sc.adversaries.nuisance_hold.sample(rng)))
+            _state["phone"].finish(caller)
+
+    def _brute_force(self, ctx: RunContext, i: int) -> None:
+        rng = stream(ctx.scenario.seed, "live-brute-force", i)
+        units = ctx.night.roster.units
+        unit = units[int(rng.integers(0, len(units)))]
+        pin = int(rng.integers(0, 1_000_000))
+        sim = ctx.scenario.live.start
+        n = 0
+        while sim <= ctx.scenario.live.end:
+            n += 1
+            wall = ctx.clock.wall(sim)
+            pin = (pin + 1) % 1_000_000
+            call: HttpCall = ctx.adapter.chair_login(unit.unit_id, f"{pin:06d}")
+            call = dataclasses.replace(call, step="bad_pin", name=f"{call.name} [brute_force]")
+            send(self.client, ctx, call, wall, unit_id=unit.unit_id, actor="adversary",
+                 channel="app", attempt=n, good=REFUSALS, attacker=i)
+            sim += BRUTE_EVERY_MIN

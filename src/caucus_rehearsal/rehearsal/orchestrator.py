@@ -1,0 +1,254 @@
+"""``rehearse run`` around the Locust subprocess: prepare, play, record.
+
+:func:`prepare` writes everything known before the night into the run directory;
+:func:`play` runs Locust as a subprocess (this process never imports locust, which
+would gevent-patch it) and, while it runs, snapshots the published results, switches
+the scenario's scheduled faults at their simulated moments and prints a live status
+line; it stops when every chair is done or the scenario's end passes. Ctrl-C stops
+Locust, marks ``run.json`` interrupted, keeps everything and raises RunAborted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from caucus_rehearsal.errors import RunAborted, TargetError
+from caucus_rehearsal.rehearsal import locust_entry
+from caucus_rehearsal.rehearsal.adapters import load_adapter
+from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
+from caucus_rehearsal.rehearsal.clock import SimClock
+from caucus_rehearsal.rehearsal.context import LIVE_DIR
+from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body
+from caucus_rehearsal.rehearsal.rundir import write_json, write_start
+from caucus_rehearsal.simulator.scenario import Scenario
+from caucus_rehearsal.simulator.units import format_clock
+
+STOP_GRACE_S = 20.0
+"""Wall seconds after the scenario's end before Locust is stopped by force."""
+MIN_SNAPSHOT_S = 0.25
+
+
+@dataclass
+class Prepared:
+    """A run directory ready for the night."""
+
+    run_dir: Path
+    scenario: Scenario
+    scenario_arg: str
+    overrides: list[str]
+    night: Night
+    speed: float
+    adapter_spec: str
+    run: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The system under test: ``url``, its ``admin_token`` (may be empty) and whether it
+    is the bundled reference server (then scheduled faults can be switched)."""
+
+    url: str
+    admin_token: str
+    reference: bool
+    base_faults: tuple[str, ...] = ()
+
+
+def prepare(run_dir: Path, scenario: Scenario, scenario_arg: str, scenario_file: Path,
+            overrides: Sequence[str], speed: float | None, adapter_spec: str,
+            band: Callable[[Scenario], dict[str, Any]] | None) -> Prepared:
+    """Build truth and plan and write the run directory's starting files (and band.json)."""
+    night = build_night(scenario)
+    spd = float(speed or scenario.live.speed)
+    run = {"scenario": scenario.name, "scenario_file": "scenario.toml",
+           "overrides": list(overrides), "seed": scenario.seed, "speed": spd,
+           "sim_start_min": scenario.live.start, "sim_end_min": scenario.live.end,
+           "t0_wall": None, "target": None, "adapter": adapter_spec,
+           "reference_server": None, "server_faults": [], "status": "preparing",
+           "ended_wall": None}
+    write_start(run_dir, night, scenario_file, run)
+    if band is not None:
+        write_json(run_dir / "band.json", band(scenario))
+    return Prepared(run_dir, scenario, scenario_arg, list(overrides), night, spd,
+                    adapter_spec, run)
+
+
+def _adapter(p: Prepared, target: Target) -> TargetAdapter:
+    return load_adapter(p.adapter_spec)(target.url, p.night.candidates, target.admin_token)
+
+
+def connect(p: Prepared, target: Target, client: httpx.Client) -> TargetAdapter:
+    """Check the target answers (TargetUnreachable, exit 3) and provision it."""
+    adapter = _adapter(p, target)
+    adapter.health(client)
+    adapter.provision(client, roster_body(p.night))
+    return adapter
+
+
+def locust_command(p: Prepared, target: Target, t0: float, run_s: float, ui: bool) -> list[str]:
+    """The Locust subprocess's command line."""
+    cmd = [sys.executable, "-m", "locust", "-f", locust_entry.__file__, "--host", target.url,
+           "--csv", str(p.run_dir / "locust"), "--run-time", f"{max(1, int(run_s))}s",
+           "--stop-timeout", "5", "--loglevel", "WARNING",
+           "--scenario", p.scenario_arg, "--speed", repr(p.speed),
+           "--run-dir", str(p.run_dir), "--t0", repr(t0), "--adapter", p.adapter_spec,
+           "--admin-token", target.admin_token]
+    for o in p.overrides:
+        cmd += ["--set", o]
+    cmd += ["--autostart", "--autoquit", "3", "--web-host", "127.0.0.1"] if ui else ["--headless"]
+    return cmd
+
+
+class _Faults:
+    """The scenario's ``[[live.faults]]`` switched on (and off) at their moments."""
+
+    def __init__(self, p: Prepared, target: Target, clock: SimClock) -> None:
+        self.base = list(target.base_faults)
+        self.plan = [(clock.wall(f.at), clock.wall(f.until) if f.until is not None else None,
+                      f.fault) for f in p.scenario.live.faults]
+        self.enabled = bool(self.plan) and target.reference
+        self.active: list[str] = []
+
+    def tick(self, adapter: TargetAdapter, client: httpx.Client, now: float) -> list[str]:
+        want = [f for at, until, f in self.plan if at <= now and (until is None or now < until)]
+        if not self.enabled or want == self.active:
+            return []
+        adapter.set_faults(client, self.base + want)
+        changed = [f"+{f}" for f in want if f not in self.active] + \
+                  [f"-{f}" for f in self.active if f not in want]
+        self.active = want
+        return changed
+
+
+def _live_counters(run_dir: Path) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for path in (run_dir / LIVE_DIR).glob("w*.json"):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        for k, v in doc.items():
+            if k != "wall":
+                total[k] = total.get(k, 0) + float(v)
+    return total
+
+
+def _snapshot(adapter: TargetAdapter, client: httpx.Client, clock: SimClock,
+              tag: str | None, force: bool) -> tuple[str | None, dict[str, Any]]:
+    now = time.time()
+    line: dict[str, Any] = {"fetched_wall": round(now, 3), "sim_min": round(clock.sim(now), 3)}
+    try:
+        new_tag, results = adapter.published_since(client, None if force else tag)
+    except (httpx.HTTPError, TargetError) as exc:
+        return tag, {**line, "status": 0, "results": None, "detail": str(exc)[:200]}
+    if results is None:
+        return new_tag, {**line, "status": 304, "results": None}
+    return new_tag, {**line, "status": 200, "results": results}
+
+
+def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None = None,
+         out: Callable[[str], None] = print) -> str:
+    """Run the night; returns the final ``run.json`` status (``complete``)."""
+    sc = p.scenario
+    timeout = max(5.0, sc.live.request_timeout * 60)
+    client = httpx.Client(base_url=target.url, timeout=timeout)
+    adapter = connect(p, target, client)
+    lead = lead_s if lead_s is not None else 4.0 + len(p.night.plans) / 400
+    t0 = time.time() + lead
+    clock = SimClock(t0, p.speed, sc.live.start)
+    end_wall = clock.wall(sc.live.end)
+    run = {**p.run, "t0_wall": t0, "target": target.url, "reference_server": target.reference,
+           "server_faults": list(target.base_faults), "status": "running"}
+    write_json(p.run_dir / "run.json", run)
+    snap_every = max(MIN_SNAPSHOT_S, min(sc.live.snapshot_interval * 60, (end_wall - t0) / 150))
+    log = (p.run_dir / "locust.log").open("ab")
+    proc = subprocess.Popen(locust_command(p, target, t0, end_wall - time.time() + 2, ui),
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    faults = _Faults(p, target, clock)
+    snaps = (p.run_dir / "snapshots.jsonl").open("a", encoding="utf-8")
+    tty = sys.stdout.isatty()
+    status = "complete"
+    tag: str | None = None
+    next_snap = next_status = time.time()
+    try:
+        while proc.poll() is None:
+            now = time.time()
+            if now > end_wall + STOP_GRACE_S:
+                out("rehearse: the scenario's end has passed; stopping Locust")
+                break
+            for change in faults.tick(adapter, client, now):
+                out(f"\n[{format_clock(clock.sim(now))}] fault {change}")
+            if now >= next_snap:
+                tag, line = _snapshot(adapter, client, clock, tag, force=False)
+                snaps.write(json.dumps(line, separators=(",", ":")) + "\n")
+                snaps.flush()
+                next_snap = now + snap_every
+            if now >= next_status:
+                _emit(_status_line(p, clock, now), tty, out)
+                next_status = now + (1.0 if tty else 10.0)
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        _stop(proc)
+        log.close()
+    try:
+        _, line = _snapshot(adapter, client, clock, tag, force=True)
+        snaps.write(json.dumps(line, separators=(",", ":")) + "\n")
+        trail = adapter.audit(client)
+        if trail is not None:
+            with (p.run_dir / "audit.jsonl").open("w", encoding="utf-8") as fh:
+                for item in trail:
+                    fh.write(json.dumps(item, separators=(",", ":")) + "\n")
+    except (httpx.HTTPError, TargetError) as exc:
+        out(f"rehearse: could not read the final results or audit trail: {exc}")
+    finally:
+        snaps.close()
+        client.close()
+    if tty:
+        out("")
+    write_json(p.run_dir / "run.json", {**run, "status": status, "ended_wall": time.time()})
+    if status == "interrupted":
+        raise RunAborted(f"interrupted; the partial run is kept in {p.run_dir} "
+                         f"(finish its report with 'rehearse report {p.run_dir}')")
+    return status
+
+
+def _status_line(p: Prepared, clock: SimClock, now: float) -> str:
+    c = _live_counters(p.run_dir)
+    n = len(p.night.plans)
+    acked = int(c.get("units_acked", 0))
+    return (f"{format_clock(clock.sim(now)):>8}  reported {100 * acked / n:5.1f}% ({acked}/{n})"
+            f"  chairs done {int(c.get('chairs_done', 0))}"
+            f"  in flight {int(c.get('in_flight', 0))}  requests {int(c.get('requests', 0))}"
+            f"  errors {int(c.get('errors', 0))}")
+
+
+def _emit(text: str, tty: bool, out: Callable[[str], None]) -> None:
+    if tty:
+        sys.stdout.write("\r" + text.ljust(110))
+        sys.stdout.flush()
+    else:
+        out(text)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop Locust gracefully (it writes its CSV on SIGTERM), by force after 15 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,22 @@
+"""Provisioning a target with a scenario's roster, for plain ``locust --provision`` runs
+(``rehearse run`` provisions from the orchestrator instead)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from caucus_rehearsal.rehearsal.adapters import load_adapter
+from caucus_rehearsal.rehearsal.night import build_night, roster_body
+from caucus_rehearsal.simulator.loader import load_scenario
+
+
+def provision_target(opts: Any, host: str) -> None:
+    """Load the roster of ``opts.scenario`` into the target at ``host`` via the adapter."""
+    scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
+    night = build_night(scenario)
+    adapter = load_adapter(opts.adapter)(host, night.candidates, opts.admin_token or "")
+    with httpx.Client(base_url=host, timeout=30.0) as client:
+        adapter.health(client)
+        adapter.provision(client, roster_body(night))

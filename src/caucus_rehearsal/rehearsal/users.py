@@ -1,0 +1,170 @@
+"""The Locust side of a rehearsal: user classes and the event listeners that wire them.
+
+``locustfile.py`` imports :class:`ChairUser`, :class:`PublicReader` and
+:class:`AdversaryUser` from here; importing this module registers the listeners:
+
+- ``init_command_line_parser``: the custom arguments (``options``);
+- ``init`` (master or local): fixed user counts from the scenario, the hotline pool
+  keeper, the chairs-done tally; (worker or local): the hotline phone;
+- ``test_start`` (master or local): ``--t0`` when not given, optional provisioning;
+- each process stops its part when its chairs are done; the master (or local runner)
+  quits when every process's chairs are done.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gevent
+from gevent.pool import Group
+from locust import FastHttpUser, constant, events, task
+from locust.exception import StopUser
+from locust.runners import MasterRunner, WorkerRunner
+
+from caucus_rehearsal.rehearsal import options
+from caucus_rehearsal.rehearsal.chair import run_chair
+from caucus_rehearsal.rehearsal.context import RunContext
+from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone, PoolKeeper
+from caucus_rehearsal.simulator.loader import load_scenario
+
+START_LEAD_S = 3.0
+"""Wall seconds between test start and the night's first minute when ``--t0`` is unset."""
+
+_state: dict[str, Any] = {}
+
+
+def context(environment: Any) -> RunContext:
+    """This process's :class:`RunContext`, built on first use."""
+    ctx: RunContext | None = _state.get("ctx")
+    if ctx is None:
+        runner = environment.runner
+        opts = environment.parsed_options
+        if isinstance(runner, WorkerRunner):
+            worker, workers = runner.worker_index, max(1, int(opts.expect_workers or 1))
+        else:
+            worker, workers = 0, 1
+        ctx = RunContext(opts, environment.host or "", worker, workers)
+        _state["ctx"] = ctx
+        gevent.spawn(_watch, environment, ctx)
+    return ctx
+
+
+def _watch(environment: Any, ctx: RunContext) -> None:
+    """Keep the live counters fresh; report when this process's chairs are all done."""
+    reported = False
+    while True:
+        ctx.write_live()
+        if not reported and ctx.all_chairs_done and time.time() > ctx.clock.t0_wall:
+            reported = True
+            environment.runner.send_message("chairs_done", {"worker": ctx.worker})
+        gevent.sleep(0.5)
+
+
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
+def _on_parser(parser: Any) -> None:
+    options.add_arguments(parser)
+
+
+@events.init.add_listener  # type: ignore[untyped-decorator]
+def _on_init(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    opts = environment.parsed_options
+    if runner is None or opts is None:
+        return
+    if not isinstance(runner, WorkerRunner):
+        scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
+        ChairUser.fixed_count = _unit_count(scenario)
+        storm = scenario.adversaries.refresh_storm_readers
+        PublicReader.fixed_count = scenario.live.readers + storm
+        AdversaryUser.fixed_count = 1 if _has_adversaries(scenario) else 0
+        needed = ChairUser.fixed_count + PublicReader.fixed_count + AdversaryUser.fixed_count
+        if not opts.num_users or opts.num_users < needed:
+            opts.num_users = needed
+        if not opts.spawn_rate or opts.spawn_rate < 1:
+            opts.spawn_rate = needed
+        _state["keeper"] = PoolKeeper(environment, scenario.hotline.lines,
+                                      scenario.hotline.operators)
+        _state["done_workers"] = set()
+        runner.register_message("chairs_done", _on_chairs_done)
+    if not isinstance(runner, MasterRunner):
+        _state["phone"] = HotlinePhone(environment)
+
+
+def _unit_count(scenario: Any) -> int:
+    from caucus_rehearsal.simulator.roster import build_roster
+
+    return len(build_roster(scenario).units)
+
+
+def _has_adversaries(scenario: Any) -> bool:
+    a = scenario.adversaries
+    return bool(a.nuisance_rate_per_min or a.bad_login_rate_per_min or a.brute_force_attackers
+                or a.replay_rate_per_min or a.cross_precinct_rate_per_min
+                or a.malformed_rate_per_min)
+
+
+def _on_chairs_done(environment: Any, msg: Any) -> None:
+    done: set[int] = _state["done_workers"]
+    done.add(int(msg.data["worker"]))
+    runner = environment.runner
+    workers = runner.worker_count if isinstance(runner, MasterRunner) else 1
+    if len(done) >= workers:
+        gevent.spawn_later(0.2, runner.quit)
+
+
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
+def _on_test_start(environment: Any, **_: Any) -> None:
+    opts = environment.parsed_options
+    if isinstance(environment.runner, WorkerRunner) or opts is None:
+        return
+    if not opts.t0:
+        opts.t0 = time.time() + START_LEAD_S
+    if opts.provision:
+        from caucus_rehearsal.rehearsal.provision import provision_target
+
+        provision_target(opts, environment.host or "")
+
+
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
+def _build_shard(environment: Any, **_: Any) -> None:
+    """Workers and the local process build their night before any user spawns."""
+    if isinstance(environment.runner, MasterRunner) or environment.parsed_options is None:
+        return
+    ctx = context(environment)
+    timeout_s = ctx.scenario.live.request_timeout * 60
+    for cls in (ChairUser, PublicReader, AdversaryUser):
+        cls.network_timeout = cls.connection_timeout = timeout_s
+
+
+class ChairUser(FastHttpUser):
+    """A slot for precinct chairs: normally exactly one unit's chair.
+
+    Each slot claims one unit of its process's shard; after the night's start it also
+    takes any unit no slot claimed (when Locust gave this process fewer slots than it
+    owns units), so every owned unit plays exactly once.
+    """
+
+    fixed_count = 0
+    wait_time = constant(0)
+    network_timeout = 10.0
+    connection_timeout = 10.0
+
+    @task
+    def night(self) -> None:
+        ctx = context(self.environment)
+        phone: HotlinePhone = _state["phone"]
+        group = Group()
+        plan = ctx.claim()
+        if plan is not None:
+            group.spawn(run_chair, self.client, ctx, phone, plan)
+        gevent.sleep(max(0.0, ctx.clock.t0_wall - time.time()))
+        while (plan := ctx.claim()) is not None:
+            group.spawn(run_chair, self.client, ctx, phone, plan)
+        group.join()
+        raise StopUser()
+
+
+from caucus_rehearsal.rehearsal.extras import AdversaryUser, PublicReader  # noqa: E402
+
+__all__ = ["AdversaryUser", "ChairUser", "PublicReader", "context"]
