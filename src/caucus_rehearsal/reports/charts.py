@@ -46,14 +46,20 @@ def _bins(minutes: Sequence[float], width: float) -> tuple[np.ndarray, np.ndarra
 def plot_reporting_curve(ax: Axes, received_min: Sequence[float],
                          published: Sequence[tuple[float, int]], units: int,
                          band: Json | None) -> list[Any]:
-    """% of units received and published against clock time, the simulated band behind."""
+    """% of units received and published against clock time, the simulated band behind.
+
+    ``band`` is ``band.json``: ``{"minutes": [...], "received": {"p5": [...], "p95": [...]},
+    "published": {...}}`` with fractions 0..1 of units at each simulation minute.
+    """
     artists: list[Any] = []
     if band and band.get("minutes"):
         x = np.asarray(band["minutes"], dtype=float)
         for key, colour in (("received", "#90caf9"), ("published", "#a5d6a7")):
             layer = band.get(key) or {}
             if layer.get("p5") and layer.get("p95"):
-                artists.append(ax.fill_between(x, layer["p5"], layer["p95"], color=colour,
+                lo = 100.0 * np.asarray(layer["p5"], dtype=float)  # fractions -> %
+                hi = 100.0 * np.asarray(layer["p95"], dtype=float)
+                artists.append(ax.fill_between(x, lo, hi, color=colour,
                                                alpha=0.45, linewidth=0,
                                                label=f"simulated {key} p5–p95"))
     if received_min:
