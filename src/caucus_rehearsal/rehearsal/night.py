@@ -13,10 +13,10 @@ from typing import Any
 
 from caucus_rehearsal.rehearsal.hotline import operator_ids
 from caucus_rehearsal.simulator.plan import ChairPlan, draw_plan, tally_json
-from caucus_rehearsal.simulator.roster import Roster, build_roster
+from caucus_rehearsal.simulator.roster import Roster
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.streams import stream
-from caucus_rehearsal.simulator.truth import Truth, build_truth
+from caucus_rehearsal.simulator.truth import Truth
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,9 @@ class Night:
 
 def build_night(scenario: Scenario) -> Night:
     """Roster, truth and plan of ``scenario`` (deterministic in its seed)."""
+    from caucus_rehearsal.simulator.roster import build_roster
+    from caucus_rehearsal.simulator.truth import build_truth
+
     roster = build_roster(scenario)
     truth = build_truth(scenario, roster)
     return Night(scenario, roster, truth, draw_plan(scenario, roster, truth))
