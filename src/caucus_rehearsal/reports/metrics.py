@@ -61,15 +61,7 @@ def received_curve(rec: Reconciliation) -> list[float]:
 
 def published_curve(run: RunDir) -> list[tuple[float, int]]:
     """(simulation minute, units of the roster present) for each readable snapshot."""
-    known = {t.unit_id for t in run.truth}
-    out = []
-    for snap in run.snapshots:
-        results = snap.get("results")
-        if snap.get("status", 200) != 200 or not isinstance(results, dict):
-            continue
-        present = sum(1 for k in results.get("precincts") or {} if k in known)
-        out.append((float(snap.get("sim_min", 0.0)), present))
-    return out
+    return run.published.curve
 
 
 def _time_to(curve: list[tuple[float, int]], need: int) -> float:

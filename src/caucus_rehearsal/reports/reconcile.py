@@ -137,20 +137,6 @@ def acknowledged(events: list[Json]) -> dict[str, _Ack]:
     return out
 
 
-def _published_history(snapshots: list[Json]) -> tuple[Json, dict[str, float]]:
-    """The last readable published results, and per unit the first minute it appeared."""
-    final: Json = {}
-    first_seen: dict[str, float] = {}
-    for snap in snapshots:
-        results = snap.get("results")
-        if snap.get("status", 200) != 200 or not isinstance(results, dict):
-            continue
-        final = results
-        for uid in results.get("precincts") or {}:
-            first_seen.setdefault(str(uid), float(snap.get("sim_min", 0.0)))
-    return final, first_seen
-
-
 def _why_not_acknowledged(events: list[Json], partial: bool) -> str:
     if not events:
         return "the run stopped before this unit reported" if partial \
@@ -233,7 +219,7 @@ def _leaders(sde: dict[str, float]) -> tuple[str, ...]:
 def reconcile(run: RunDir) -> Reconciliation:
     """Classify every unit of the run and total the statewide results."""
     acks = acknowledged(run.events)
-    final, first_seen = _published_history(run.snapshots)
+    final, first_seen = run.published.final, run.published.first_seen
     published: dict[str, Json] = {str(k): v for k, v in (final.get("precincts") or {}).items()
                                   if isinstance(v, dict)}
     owners: dict[str, set[str]] = defaultdict(set)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ class RunDir:
     truth: list[TruthUnit]
     plan: dict[str, PlanUnit]
     events: list[Json]
-    snapshots: list[Json]
+    published: Published
     audit: list[Json]
     band: Json | None
     locust_stats: list[dict[str, str]]
@@ -83,32 +84,67 @@ class RunDir:
         return self.status != "complete" or bool(self.truncated)
 
 
-def read_jsonl(path: Path, truncated: list[str], *, required: bool = False) -> list[Json]:
-    """The objects of a JSONL file; a bad *last* line is dropped and noted in ``truncated``."""
+def iter_jsonl(path: Path, truncated: list[str], *, required: bool = False) -> Iterator[Json]:
+    """The objects of a JSONL file, streamed; a bad *last* line is dropped and its file
+    noted in ``truncated``; a bad line before the last is an :class:`InputFileError`."""
     if not path.exists():
         if required:
             raise InputFileError(f"{path}: missing (not a complete run directory?)")
-        return []
+        return
+    bad: tuple[int, str] | None = None
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as fh:
+            for i, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                if bad is not None:
+                    raise InputFileError(f"{path}: line {bad[0]} is not JSON ({bad[1]})")
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    bad = (i, exc.msg)
+                    continue
+                if not isinstance(obj, dict):
+                    raise InputFileError(f"{path}: line {i} is not a JSON object")
+                yield obj
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{path}: cannot be read ({exc})") from None
-    lines = text.split("\n")
-    out: list[Json] = []
-    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
-    for i, line in enumerate(lines):
-        if not line.strip():
+    if bad is not None:
+        truncated.append(path.name)
+
+
+def read_jsonl(path: Path, truncated: list[str], *, required: bool = False) -> list[Json]:
+    """:func:`iter_jsonl` as a list."""
+    return list(iter_jsonl(path, truncated, required=required))
+
+
+@dataclass(slots=True)
+class Published:
+    """What the snapshots show, kept small: snapshots can be hundreds of megabytes.
+
+    ``curve`` holds (simulation minute, units of the roster present) per readable
+    snapshot (status 200); ``first_seen`` the minute each unit first appeared; ``final``
+    the last readable normalised results (``{}``: none).
+    """
+
+    curve: list[tuple[float, int]] = field(default_factory=list)
+    first_seen: dict[str, float] = field(default_factory=dict)
+    final: Json = field(default_factory=dict)
+
+
+def read_snapshots(path: Path, known: set[str], truncated: list[str]) -> Published:
+    """Stream ``snapshots.jsonl`` into a :class:`Published`."""
+    out = Published()
+    for snap in iter_jsonl(path, truncated):
+        results = snap.get("results")
+        if snap.get("status", 200) != 200 or not isinstance(results, dict):
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if i == last:
-                truncated.append(path.name)
-                break
-            raise InputFileError(f"{path}: line {i + 1} is not JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise InputFileError(f"{path}: line {i + 1} is not a JSON object")
-        out.append(obj)
+        minute = float(snap.get("sim_min", 0.0))
+        precincts = results.get("precincts") or {}
+        for uid in precincts:
+            out.first_seen.setdefault(str(uid), minute)
+        out.curve.append((minute, sum(1 for k in precincts if k in known)))
+        out.final = results
     return out
 
 
@@ -176,7 +212,8 @@ def read_run_dir(path: Path) -> RunDir:
         if unit is not None:
             plan[unit.unit_id] = unit
     events = read_jsonl(path / "events.jsonl", truncated)
-    snapshots = read_jsonl(path / "snapshots.jsonl", truncated)
+    published = read_snapshots(path / "snapshots.jsonl", {t.unit_id for t in truth},
+                               truncated)
     audit = read_jsonl(path / "audit.jsonl", truncated)
     band: Json | None = None
     if (path / "band.json").exists():
@@ -190,5 +227,5 @@ def read_run_dir(path: Path) -> RunDir:
         if not (path / name).exists():
             missing.append(name)
     return RunDir(path=path, run=run, candidates=_candidates(truth), truth=truth, plan=plan,
-                  events=events, snapshots=snapshots, audit=audit, band=band,
+                  events=events, published=published, audit=audit, band=band,
                   locust_stats=stats, truncated=truncated, missing=missing)
