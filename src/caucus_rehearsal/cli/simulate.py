@@ -1,0 +1,189 @@
+"""``rehearse simulate SCENARIO --runs N [--jobs J] [--sweep key=v1,v2] [--out DIR]``.
+
+Monte Carlo planning of the night: writes ``summary.json``, ``runs.csv`` (one row per
+replication) and charts (``fan.png``, ``waits.png``, ``channels.png``, and ``sweep.png``
+for a sweep) to ``DIR``, and prints a table. Exit codes: 0 done (gates are shown, and
+fail the command only with ``--fail-on-gates``: exit 1), 2 bad scenario, ``--set`` or
+``--sweep`` (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from caucus_rehearsal.cli.common import add_scenario_args
+from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, ScenarioError
+from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.simulator.montecarlo import RunOutcome, metric_quantiles, run_many
+from caucus_rehearsal.simulator.roster import build_roster
+from caucus_rehearsal.simulator.scenario import Scenario
+from caucus_rehearsal.simulator.series import MILESTONES
+from caucus_rehearsal.simulator.summary import all_waits, build_summary, dumps, run_rows
+from caucus_rehearsal.simulator.units import format_clock
+
+SWEEP_METRICS = ("minutes_to_95pct_received", "minutes_to_95pct_published")
+"""What a sweep's chart plots against the swept value."""
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "simulate", help="Monte Carlo planning of the night (SimPy): fan charts and a table")
+    add_scenario_args(p)
+    p.add_argument("--runs", type=_positive, default=100, metavar="N",
+                   help="replications of the night (default 100)")
+    p.add_argument("--jobs", type=_positive, default=1, metavar="J",
+                   help="worker processes (default 1); results do not depend on it")
+    p.add_argument("--sweep", metavar="KEY=V1,V2,...",
+                   help="run once per value of one scenario key, e.g. hotline.operators=40,50,80")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default runs/simulate-<stamp>-<scenario>)")
+    p.add_argument("--fail-on-gates", action="store_true",
+                   help="exit 1 when a measured gate fails on the median run")
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def parse_sweep(text: str) -> tuple[str, list[str]]:
+    """``"hotline.operators=40,50"`` -> ``("hotline.operators", ["40", "50"])``."""
+    key, sep, values = text.partition("=")
+    items = [v.strip() for v in values.split(",") if v.strip()]
+    if not sep or not key.strip() or not items:
+        raise ScenarioError("--sweep", text, text, "KEY=V1,V2,..., like hotline.operators=40,80")
+    return key.strip(), items
+
+
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    """Progress on stderr: a rewritten line on a terminal, else every ~10%."""
+    t0 = time.monotonic()
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if tty or done == total or done % step == 0:
+            end = "\n" if (done == total or not tty) else ""
+            print(f"\r{label}: {done}/{total} runs ({time.monotonic() - t0:.0f}s)",
+                  end=end, file=sys.stderr, flush=True)
+    return show
+
+
+def simulate(scn: Scenario, runs: int, jobs: int, label: str) -> list[RunOutcome]:
+    """``runs`` replications of ``scn`` with progress on stderr."""
+    units = build_roster(scn).units
+    return run_many(scn, units, runs, jobs, progress_printer(label))
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = list(args.overrides)
+    scn = load_scenario(args.scenario, overrides)
+    sweep_rows: list[dict[str, Any]] | None = None
+    if args.sweep:
+        key, values = parse_sweep(args.sweep)
+        swept = [load_scenario(args.scenario, [*overrides, f"{key}={v}"]) for v in values]
+        sweep_rows, per_value = [], []
+        for v, s in zip(values, swept, strict=True):
+            outs = simulate(s, args.runs, args.jobs, f"simulate {s.name} {key}={v}")
+            per_value.append(outs)
+            sweep_rows.append({"key": key, "value": v, "metrics": metric_quantiles(outs)})
+        outcomes, scn = per_value[0], swept[0]  # the top-level metrics: the first value
+    else:
+        outcomes = simulate(scn, args.runs, args.jobs, f"simulate {scn.name}")
+    summary = build_summary(scn, outcomes, sweep_rows)
+    out = args.out or Path("runs") / f"simulate-{time.strftime('%Y%m%d-%H%M%S')}-{scn.name}"
+    write_outputs(out, summary, outcomes)
+    print(table(summary))
+    print(f"\nwritten: {out}/summary.json, runs.csv, charts")
+    failed = any(g["passed"] is False for g in summary["gates"])
+    return EXIT_GATE_FAILED if failed and args.fail_on_gates else EXIT_OK
+
+
+def write_outputs(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome]) -> None:
+    """summary.json, runs.csv and the charts into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(dumps(summary))
+    header, rows = run_rows(outcomes)
+    with (out / "runs.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    write_charts(out, summary, outcomes)
+
+
+def write_charts(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome]) -> None:
+    """The fan chart, wait distribution, channel mix (and sweep) as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from caucus_rehearsal.reports import planning_charts as pc
+
+    def save(name: str, draw: Callable[[Any], object]) -> None:
+        fig = Figure(figsize=(9, 5), layout="constrained")
+        draw(fig.add_subplot())
+        fig.savefig(out / name, dpi=100, metadata={"Software": None})
+
+    m = summary["metrics"]
+    title = f"{summary['scenario']}: {summary['runs']} simulated nights"
+    save("fan.png", lambda ax: pc.fan_chart(ax, summary["band"], title))
+    save("waits.png", lambda ax: pc.wait_histogram(ax, all_waits(outcomes), len(outcomes)))
+    save("channels.png", lambda ax: pc.channel_mix(
+        ax, {ch: m[f"{ch}_share"] for ch in ("app", "hotline", "paper")}))
+    if summary.get("sweep"):
+        rows = summary["sweep"]
+        save("sweep.png", lambda ax: pc.sweep_chart(
+            ax, rows[0]["key"], [r["value"] for r in rows],
+            {k: [r["metrics"][k] for r in rows] for k in SWEEP_METRICS}))
+
+
+def _clock(v: float | None) -> str:
+    return "never" if v is None or v == float("inf") else format_clock(v)
+
+
+def table(summary: dict[str, Any]) -> str:
+    """The readable outcome: milestones, hotline, channel mix, gates."""
+    m = summary["metrics"]
+    lines = [f"{summary['scenario']}: {summary['runs']} simulated nights of "
+             f"{summary['units']:,} units (seed {summary['seed']}); clock times p5 / p50 / p95",
+             "", f"{'':>6}  {'received':^30}  {'published':^30}"]
+    for p in MILESTONES:
+        cells = []
+        for kind in ("received", "published"):
+            q = m[f"minutes_to_{p}pct_{kind}"]
+            cells.append(" / ".join(f"{_clock(q[k]):>8}" for k in ("p5", "p50", "p95")))
+        lines.append(f"{p:>5}%  {cells[0]:>30}  {cells[1]:>30}")
+
+    def q3(name: str, fmt: str = "{:.0f}") -> str:
+        return " / ".join(fmt.format(m[name][k]) for k in ("p5", "p50", "p95"))
+
+    lines += ["",
+              f"hotline wait, first dial to answer (min): median {q3('hotline_wait_median_min')}"
+              f", max {q3('hotline_wait_max_min')}",
+              f"hotline hold per call (min): median {q3('hotline_hold_median_min')}, "
+              f"max {q3('hotline_hold_max_min')}",
+              f"abandoned calls {q3('abandoned_calls')}; busy signals {q3('busy_signals')}; "
+              f"nuisance calls {q3('nuisance_calls')}",
+              "channel mix: " + ", ".join(
+                  f"{ch} {q3(f'{ch}_share', '{:.0%}')}" for ch in ("app", "hotline", "paper")),
+              "first release at " + " / ".join(_clock(m["first_release_min"][k])
+                                               for k in ("p5", "p50", "p95")),
+              "", "gates (median run):"]
+    for g in summary["gates"]:
+        verdict = {True: "PASS", False: "FAIL", None: "not measured"}[g["passed"]]
+        value = "" if g["value"] is None else f"  (value {g['value']:.4g})"
+        lines.append(f"  {verdict:<12} {g['gate']}{value}")
+    return "\n".join(lines)

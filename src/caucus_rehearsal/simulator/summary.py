@@ -1,0 +1,108 @@
+"""The outcome of a Monte Carlo planning run: ``summary.json``, gates, per-run rows.
+
+Every number is a plain float (``inf`` written as ``null``: never reached), and nothing
+depends on wall time or the number of worker processes, so the same scenario, seed and
+runs give a byte-identical ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from caucus_rehearsal.simulator.gates import GATE_METRICS, Gate
+from caucus_rehearsal.simulator.montecarlo import (
+    RunOutcome,
+    band,
+    fraction_at,
+    metric_quantiles,
+    quantiles,
+)
+from caucus_rehearsal.simulator.scenario import Scenario
+from caucus_rehearsal.simulator.units import format_clock
+
+SIMULATED_GATE_METRICS = (
+    "published_fraction", "received_fraction", "hotline_wait_max_min",
+    "hotline_wait_median_min", "abandoned_calls", "app_share",
+    "minutes_to_95pct_received", "minutes_to_95pct_published",
+)
+"""Gate metrics the night model measures; the others are shown as not measured."""
+
+
+def gate_value(gate: Gate, outcomes: Sequence[RunOutcome]) -> float | None:
+    """The median run's value of the gate's metric (read at ``by``), or None."""
+    if gate.metric not in SIMULATED_GATE_METRICS:
+        return None
+    if gate.metric in ("published_fraction", "received_fraction") and gate.by is not None:
+        values = fraction_at(outcomes, gate.by, gate.metric == "published_fraction")
+    else:
+        values = [o.metrics[gate.metric] for o in outcomes]
+    return quantiles(values)["p50"]
+
+
+def evaluate_gates(gates: Sequence[Gate], outcomes: Sequence[RunOutcome]) -> list[dict[str, Any]]:
+    """Each gate with its median-run value and verdict (``passed`` None: not measured)."""
+    out = []
+    for g in gates:
+        value = gate_value(g, outcomes)
+        out.append({"gate": str(g), "metric": g.metric, "meaning": GATE_METRICS[g.metric],
+                    "value": value, "passed": None if value is None else g.passes(value)})
+    return out
+
+
+def build_summary(scenario: Scenario, outcomes: Sequence[RunOutcome],
+                  sweep: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``summary.json``: runs, metrics (p5/p50/p95 of every per-run metric), gates, the
+    published-by-clock-time fractions of the gate times, and the reporting band."""
+    milestones = sorted({g.by for g in scenario.gates if g.by is not None} | {299.0})
+    by_time = {format_clock(t): {
+        "received": quantiles(fraction_at(outcomes, t, False)),
+        "published": quantiles(fraction_at(outcomes, t, True))} for t in milestones}
+    channel_counts = {ch: quantiles([o.metrics[f"{ch}_share"] * len(o.received)
+                                     for o in outcomes]) for ch in ("app", "hotline", "paper")}
+    summary: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "runs": len(outcomes),
+        "units": len(outcomes[0].received),
+        "metrics": metric_quantiles(outcomes),
+        "channel_units": channel_counts,
+        "fractions_by_clock": by_time,
+        "gates": evaluate_gates(scenario.gates, outcomes),
+        "band": band(outcomes),
+    }
+    if sweep is not None:
+        summary["sweep"] = sweep
+    return summary
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    return x
+
+
+def dumps(summary: dict[str, Any]) -> str:
+    """The summary as stable JSON text (sorted keys, inf as null, a final newline)."""
+    return json.dumps(_clean(summary), indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+def run_rows(outcomes: Sequence[RunOutcome]) -> tuple[list[str], list[list[str]]]:
+    """The per-run outcomes CSV: a header and one row per replication (inf as empty)."""
+    names = sorted(outcomes[0].metrics)
+    rows = [[str(o.replication)] + [repr(o.metrics[k]) if math.isfinite(o.metrics[k]) else ""
+                                    for k in names] for o in outcomes]
+    return ["replication", *names], rows
+
+
+def all_waits(outcomes: Sequence[RunOutcome]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Every run's hotline waits together (minutes)."""
+    return np.concatenate([o.waits for o in outcomes]) if outcomes else np.zeros(0)
