@@ -27,6 +27,17 @@ def test_published_correctly_with_app_steps_merged(tmp_path: Path) -> None:
     assert rec.counts["published_correctly"] == 1 and sum(rec.counts.values()) == 1
 
 
+def test_sde_sent_by_the_chair_is_not_compared_with_the_target_s(tmp_path: Path) -> None:
+    sent = copy.deepcopy(T1)
+    sent["sde"] = {"Alpha": 9.0, "Beta": 0.0}  # the app sends the whole worksheet
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.event("U1", "app", "final", "ok", 90.0, sent)
+    b.snapshot(95.0, {"U1": T1})
+    u = reconcile(read_run_dir(b.write())).units[0]
+    assert (u.klass, u.data_lost) == ("published_correctly", False)
+
+
 def test_acknowledged_but_not_published_is_data_loss(tmp_path: Path) -> None:
     b = RunBuilder(tmp_path / "run")
     b.unit("U1", T1)
@@ -109,7 +120,8 @@ def test_never_acknowledged_reasons(tmp_path: Path) -> None:
     assert got == {
         "U1": ("never_acknowledged",
                "the chair gave up on the hotline; the paper worksheet is pending"),
-        "U2": ("never_acknowledged", "the chair was still on the phone when the run ended"),
+        "U2": ("never_acknowledged",
+               "the chair was still trying the hotline when the run ended"),
         "U3": ("never_acknowledged", "no report attempt recorded"),
     }
 

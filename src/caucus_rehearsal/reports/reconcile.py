@@ -146,8 +146,8 @@ def _why_not_acknowledged(events: list[Json], partial: bool) -> str:
     if outcome == "gave_up":
         return f"the chair gave up on the {channel}" + (
             "; the paper worksheet is pending" if channel == "hotline" else "")
-    if channel == "hotline" and step in ("call", "hold") and outcome in ("answered", "busy"):
-        return "the chair was still on the phone when the run ended"
+    if channel == "hotline" and step in ("call", "hold"):
+        return "the chair was still trying the hotline when the run ended"
     if outcome == "rejected":
         return f"the target rejected the {step} report ({last.get('detail') or 'validation'})"
     return f"last attempt: {channel} {step} -> {outcome}"
@@ -161,7 +161,8 @@ def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
     ws_wrong = ws is not None and not same(truth, ws, KEY_FIELDS)
     if pub is not None:
         vs_truth = tuple(diff(truth, pub))
-        vs_ack = tuple(diff(ack.tally, pub)) if ack else ()
+        # SDE is derived by the target, so only what the chair reports is compared
+        vs_ack = tuple(diff(ack.tally, pub, KEY_FIELDS)) if ack else ()
         own = (not vs_truth or (ack is not None and not vs_ack)
                or (ws is not None and same(ws, pub, KEY_FIELDS)))
         others = owners.get(reported_key(pub), set()) - {uid}
