@@ -155,3 +155,18 @@ def test_missing_required_file_is_named(tmp_path: Path, remove: str) -> None:
 def test_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="not a directory"):
         read_run_dir(tmp_path / "nope")
+
+
+def test_snapshot_304_repeats_the_previous_and_failed_fetches_are_skipped(
+        tmp_path: Path) -> None:
+    b = RunBuilder(tmp_path / "run")
+    t = tally(10, (6, 4), (6, 4), (2, 2))
+    b.unit("U1", t)
+    b.ack("U1", t)
+    b.snapshot(70.0, {"U1": t})
+    b.snapshots.append({"sim_min": 80.0, "status": 304, "results": None})
+    b.snapshots.append({"sim_min": 90.0, "status": 0, "results": None})
+    run = read_run_dir(b.write())
+    assert run.published.curve == [(70.0, 1), (80.0, 1)]
+    assert run.published.first_seen == {"U1": 70.0}
+    assert list(run.published.final["precincts"]) == ["U1"]

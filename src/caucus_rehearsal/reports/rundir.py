@@ -123,7 +123,7 @@ class Published:
     """What the snapshots show, kept small: snapshots can be hundreds of megabytes.
 
     ``curve`` holds (simulation minute, units of the roster present) per readable
-    snapshot (status 200); ``first_seen`` the minute each unit first appeared; ``final``
+    snapshot (status 200, or 304: unchanged since the previous one); ``first_seen`` the minute each unit first appeared; ``final``
     the last readable normalised results (``{}``: none).
     """
 
@@ -137,9 +137,12 @@ def read_snapshots(path: Path, known: set[str], truncated: list[str]) -> Publish
     out = Published()
     for snap in iter_jsonl(path, truncated):
         results = snap.get("results")
+        minute = float(snap.get("sim_min", 0.0))
+        if snap.get("status") == 304 and out.curve:  # not modified since the last fetch
+            out.curve.append((minute, out.curve[-1][1]))
+            continue
         if snap.get("status", 200) != 200 or not isinstance(results, dict):
             continue
-        minute = float(snap.get("sim_min", 0.0))
         precincts = results.get("precincts") or {}
         for uid in precincts:
             out.first_seen.setdefault(str(uid), minute)
