@@ -13,7 +13,7 @@ from caucus_rehearsal.rehearsal.adapters import DEFAULT_ADAPTER
 
 def add_arguments(parser: Any) -> None:
     """Register the rehearsal's options on Locust's parser."""
-    group = parser.add_argument_group("caucus rehearsal")
+    group = parser  # Locust's include_in_web_ui works on the parser itself, not on groups
     group.add_argument("--scenario", default="smoke", include_in_web_ui=True,
                        help="bundled scenario key or .toml path")
     group.add_argument("--set", dest="scenario_set", action="append", default=[],

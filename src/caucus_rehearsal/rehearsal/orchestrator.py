@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 
 from caucus_rehearsal.errors import RunAborted, TargetError
-from caucus_rehearsal.rehearsal import locust_entry
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
 from caucus_rehearsal.rehearsal.clock import SimClock
@@ -37,6 +36,8 @@ from caucus_rehearsal.simulator.units import format_clock
 STOP_GRACE_S = 20.0
 """Wall seconds after the scenario's end before Locust is stopped by force."""
 MIN_SNAPSHOT_S = 0.25
+LOCUSTFILE = Path(__file__).with_name("locust_entry.py")
+"""The locustfile handed to Locust (a path: importing it here would gevent-patch us)."""
 
 
 @dataclass
@@ -97,7 +98,7 @@ def connect(p: Prepared, target: Target, client: httpx.Client) -> TargetAdapter:
 
 def locust_command(p: Prepared, target: Target, t0: float, run_s: float, ui: bool) -> list[str]:
     """The Locust subprocess's command line."""
-    cmd = [sys.executable, "-m", "locust", "-f", locust_entry.__file__, "--host", target.url,
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", target.url,
            "--csv", str(p.run_dir / "locust"), "--run-time", f"{max(1, int(run_s))}s",
            "--stop-timeout", "5", "--loglevel", "WARNING",
            "--scenario", p.scenario_arg, "--speed", repr(p.speed),
@@ -218,7 +219,13 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
         client.close()
     if tty:
         out("")
+    if status == "complete" and proc.returncode not in (0, 1, -signal.SIGTERM):
+        status = "aborted"  # Locust itself failed (0: fine, 1: some requests failed)
     write_json(p.run_dir / "run.json", {**run, "status": status, "ended_wall": time.time()})
+    if status == "aborted":
+        tail = (p.run_dir / "locust.log").read_text(errors="replace").strip().splitlines()
+        raise RunAborted(f"Locust exited with code {proc.returncode}: "
+                         f"{tail[-1] if tail else 'no output'} (see {p.run_dir / 'locust.log'})")
     if status == "interrupted":
         raise RunAborted(f"interrupted; the partial run is kept in {p.run_dir} "
                          f"(finish its report with 'rehearse report {p.run_dir}')")

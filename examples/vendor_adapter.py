@@ -1,0 +1,123 @@
+"""An example target adapter for an API of a different shape: the "Tally Exchange"
+(``tally_exchange_server.py``). Use it as a template for a vendor's own (docs/adapters.md)::
+
+    rehearse run smoke --target http://127.0.0.1:PORT --admin-token KEY \\
+        --adapter examples.vendor_adapter:TallyExchangeAdapter
+
+What differs from contract v1, and how the adapter bridges it:
+
+- sessions in an ``X-Session`` header instead of bearer tokens; a wrong PIN is a 403
+  (the adapter reports it as ``unauthorized``, as the chair experiences it);
+- the app fills a *draft* (attendance, then the first alignment) and submits once: the
+  rehearsal's ``final`` step is the submit, with rows per candidate instead of maps;
+- the photo is base64 JSON; the public feed lists reported precincts as rows, which
+  :meth:`published` normalises to the run directory's shape (SDE is not published: 0);
+- provisioning is ``POST /api/admin/load`` with an ``X-Admin-Key``; there are no faults
+  to switch and no audit trail (so the report has no arrival lag for this target).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from caucus_rehearsal.errors import TargetUnreachable
+from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply, TargetAdapter, expect_json
+from caucus_rehearsal.rehearsal.photo import worksheet_jpeg
+
+
+class TallyExchangeAdapter(TargetAdapter):
+    """The Tally Exchange API (see the module docstring)."""
+
+    name = "tally-exchange"
+
+    def _rows(self, tally: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [{"candidate": c, "first": tally["first"][c], "final": tally["final"][c],
+                 "delegates": tally["delegates"][c]} for c in self.candidates]
+
+    def chair_login(self, unit_id: str, pin: str) -> HttpCall:
+        return HttpCall("login", "POST", "/api/session", "/api/session",
+                        json={"precinct": unit_id, "code": pin})
+
+    def chair_step(self, step: str, unit_id: str, token: str, tally: Mapping[str, Any],
+                   key: str) -> HttpCall:
+        headers = {"X-Session": token}
+        base = f"/api/precincts/{unit_id}"
+        if step == "attendance":
+            return HttpCall(step, "PUT", base + "/draft", "/api/precincts/[code]/draft",
+                            json={"attendees": tally["attendance"]}, headers=headers)
+        if step == "first":
+            rows = [{"candidate": c, "first": tally["first"][c]} for c in self.candidates]
+            return HttpCall(step, "PUT", base + "/draft", "/api/precincts/[code]/draft",
+                            json={"rows": rows}, headers=headers)
+        if step == "final":
+            return HttpCall(step, "POST", base + "/submit", "/api/precincts/[code]/submit",
+                            json={"rows": self._rows(tally)}, headers=headers)
+        photo = base64.b64encode(worksheet_jpeg(unit_id)).decode()
+        return HttpCall(step, "POST", base + "/attachment", "/api/precincts/[code]/attachment",
+                        json={"jpeg_b64": photo}, headers=headers)
+
+    def operator_login(self, operator_id: str, password: str) -> HttpCall:
+        return HttpCall("operator_login", "POST", "/api/staff/session", "/api/staff/session",
+                        json={"user": operator_id, "secret": password})
+
+    def operator_report(self, unit_id: str, token: str, tally: Mapping[str, Any],
+                        key: str) -> HttpCall:
+        return HttpCall("report", "POST", "/api/staff/entries", "/api/staff/entries",
+                        json={"precinct": unit_id, "attendees": tally["attendance"],
+                              "rows": self._rows(tally)}, headers={"X-Session": token})
+
+    def results_call(self, etag: str | None = None) -> HttpCall:
+        return HttpCall("results", "GET", "/api/feed", "/api/feed")
+
+    def interpret(self, call: HttpCall, status: int, headers: Mapping[str, str],
+                  body: bytes) -> Reply:
+        if call.step in ("login", "operator_login") and status == 403:
+            return Reply("unauthorized", detail="403 wrong precinct or code")
+        reply = super().interpret(call, status, headers, body)
+        if reply.outcome == "ok" and call.step in ("login", "operator_login"):
+            try:
+                return Reply("ok", token=str(json.loads(body)["session"]))
+            except (ValueError, KeyError, TypeError):
+                return Reply("error", detail="session answer without a session")
+        return reply
+
+    def health(self, client: httpx.Client) -> None:
+        try:
+            expect_json(client.get("/api/ping"), "GET /api/ping")
+        except httpx.TransportError as exc:
+            raise TargetUnreachable(f"nothing answers at {self.base_url} ({exc})") from exc
+
+    def provision(self, client: httpx.Client, roster: Mapping[str, Any]) -> None:
+        body = {"election": roster["election"], "candidates": roster["candidates"],
+                "units": [{"code": p["id"], "pin": p["pin"]} for p in roster["precincts"]],
+                "staff": [{"user": o["id"], "secret": o["password"]}
+                          for o in roster["operators"]]}
+        expect_json(client.post("/api/admin/load", json=body,
+                                headers={"X-Admin-Key": self.admin_token}), "loading the roster")
+
+    def published(self, client: httpx.Client) -> dict[str, Any]:
+        feed = expect_json(client.get("/api/feed"), "GET /api/feed")
+        zero = dict.fromkeys(self.candidates, 0)
+        precincts: dict[str, Any] = {}
+        state_first, state_final = dict(zero), dict(zero)
+        for p in feed["reported"]:
+            rows = {r["candidate"]: r for r in p["rows"]}
+            first = {c: int(rows.get(c, {}).get("first", 0)) for c in self.candidates}
+            final = {c: int(rows.get(c, {}).get("final", 0)) for c in self.candidates}
+            for c in self.candidates:
+                state_first[c] += first[c]
+                state_final[c] += final[c]
+            precincts[p["precinct"]] = {
+                "attendance": p["attendees"], "first": first, "final": final,
+                "delegates": {c: int(rows.get(c, {}).get("delegates", 0))
+                              for c in self.candidates},
+                "sde": {c: 0.0 for c in self.candidates}}
+        return {"precincts_total": feed["total"], "precincts_reporting": len(precincts),
+                "statewide": {"first": state_first, "final": state_final,
+                              "sde": {c: 0.0 for c in self.candidates}},
+                "precincts": precincts}
