@@ -123,8 +123,9 @@ class Published:
     """What the snapshots show, kept small: snapshots can be hundreds of megabytes.
 
     ``curve`` holds (simulation minute, units of the roster present) per readable
-    snapshot (status 200, or 304: unchanged since the previous one); ``first_seen`` the minute each unit first appeared; ``final``
-    the last readable normalised results (``{}``: none).
+    snapshot (status 200, or 304: unchanged since the previous one); ``first_seen`` the
+    minute each unit first appeared; ``final`` the last readable normalised results
+    (``{}``: none).
     """
 
     curve: list[tuple[float, int]] = field(default_factory=list)
