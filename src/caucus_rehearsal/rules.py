@@ -15,6 +15,7 @@ reported allocation when it equals the result of *some* outcome of the tosses.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -24,8 +25,8 @@ SATELLITE_TIERS: tuple[tuple[int, int], ...] = ((20, 4), (40, 5), (60, 6), (80, 
 """(largest attendance of the tier, county delegates); over 100 attendees elect 9."""
 SATELLITE_MAX_DELEGATES = 9
 
-_Chooser = Callable[[Sequence[int]], int]
-"""Picks one index out of tied candidate indices (a coin toss / drawing of lots)."""
+_Chooser = Callable[[list[int], int], Sequence[int]]
+"""Picks k of the tied group indices (a coin toss, or drawing of lots for more than two)."""
 
 
 class _TossNeeded(Exception):
@@ -65,11 +66,11 @@ class Allocation:
     coin_toss: bool
 
 
-def _pick(tied: Sequence[int], choose: _Chooser) -> tuple[int, bool]:
-    """One index out of ``tied``; the flag says whether it took a toss."""
-    if len(tied) == 1:
-        return tied[0], False
-    return choose(tied), True
+def _take(tied: list[int], k: int, choose: _Chooser) -> tuple[list[int], bool]:
+    """``k`` of the ``tied`` indices; the flag says whether that took a toss."""
+    if k >= len(tied):
+        return tied, False
+    return sorted(choose(tied, k)), True
 
 
 def _allocate(
@@ -83,13 +84,13 @@ def _allocate(
     groups = [i for i, ok in enumerate(viable(final, attendance, delegates)) if ok]
     if len(groups) > delegates:
         # More viable groups than delegates: in effect the D largest get one each.
-        remaining = list(groups)
-        for _ in range(delegates):
-            top = max(final[i] for i in remaining)
-            winner, toss = _pick([i for i in remaining if final[i] == top], choose)
-            tossed |= toss
-            award[winner] = 1
-            remaining.remove(winner)
+        cut = sorted((final[i] for i in groups), reverse=True)[delegates - 1]
+        above = [i for i in groups if final[i] > cut]
+        chosen, tossed = _take(
+            [i for i in groups if final[i] == cut], delegates - len(above), choose
+        )
+        for i in above + chosen:
+            award[i] = 1
         return Allocation(tuple(award), tossed)
     # Raw share final*D/T, kept as the integer numerator over the common denominator T.
     num = {i: final[i] * delegates for i in groups}
@@ -101,19 +102,23 @@ def _allocate(
         # (raw - awarded) * T: the decimal of a group that rounded down, decimal-1 if up.
         return num[i] - award[i] * attendance
 
-    while sum(award) < delegates:
+    while groups and sum(award) < delegates:
         best = max(slack(i) for i in groups)
-        winner, toss = _pick([i for i in groups if slack(i) == best], choose)
+        level = [i for i in groups if slack(i) == best]
+        chosen, toss = _take(level, delegates - sum(award), choose)
         tossed |= toss
-        award[winner] += 1
+        for i in chosen:
+            award[i] += 1
     while sum(award) > delegates:
         donors = [i for i in groups if award[i] > 1]
         if not donors:  # cannot happen with at most D viable groups; guard anyway
             break
         worst = min(slack(i) for i in donors)
-        loser, toss = _pick([i for i in donors if slack(i) == worst], choose)
+        level = [i for i in donors if slack(i) == worst]
+        chosen, toss = _take(level, sum(award) - delegates, choose)
         tossed |= toss
-        award[loser] -= 1
+        for i in chosen:
+            award[i] -= 1
     return Allocation(tuple(award), tossed)
 
 
@@ -137,7 +142,7 @@ def allocate(
 
     if rng is None:
 
-        def choose(tied: Sequence[int]) -> int:
+        def choose(tied: list[int], k: int) -> Sequence[int]:
             raise _TossNeeded(tied)
 
         try:
@@ -149,8 +154,8 @@ def allocate(
             ) from None
     gen = rng
 
-    def toss(tied: Sequence[int]) -> int:
-        return tied[int(gen.integers(len(tied)))]
+    def toss(tied: list[int], k: int) -> Sequence[int]:
+        return [tied[int(j)] for j in gen.choice(len(tied), size=k, replace=False)]
 
     return _allocate(final, attendance, delegates, toss)
 
@@ -161,20 +166,25 @@ def possible_allocations(
     """Every allocation some outcome of the coin tosses gives (duplicates removed)."""
     _validate(final, attendance, delegates)
     seen: set[tuple[int, ...]] = set()
-    prefixes: list[list[int]] = [[]]
-    while prefixes:
-        script = prefixes.pop()
+    scripts: list[list[int]] = [[]]
+    while scripts:
+        script = scripts.pop()
         made: list[int] = []
 
-        def choose(tied: Sequence[int], script: list[int] = script, made: list[int] = made) -> int:
+        def choose(
+            tied: list[int], k: int, script: list[int] = script, made: list[int] = made
+        ) -> Sequence[int]:
+            # Replays ``script`` (which combination at each toss), then takes the first
+            # combination at new tosses and queues the others for later.
+            options = list(itertools.combinations(tied, k))
             depth = len(made)
-            pos = script[depth] if depth < len(script) else 0
-            if depth >= len(script):
-                # First visit of this choice point: queue the other branches.
-                for alt in range(1, len(tied)):
-                    prefixes.append([*script, *made[len(script) :], alt])
+            if depth < len(script):
+                pos = script[depth]
+            else:
+                pos = 0
+                scripts.extend([*made, alt] for alt in range(1, len(options)))
             made.append(pos)
-            return tied[pos]
+            return options[pos]
 
         result = _allocate(final, attendance, delegates, choose)
         if result.delegates not in seen:
@@ -240,6 +250,10 @@ PROBLEM_CODES: tuple[str, ...] = (
     "delegate_mismatch",
 )
 """Every code :func:`check` may return, in the order it reports them."""
+
+ADVISORY_CODES: frozenset[str] = frozenset({"locked_group_shrank"})
+"""Codes that break procedure without making the numbers impossible (members of a viable
+group left or realigned); an audit reports them as notes, not as flagged precincts."""
 
 
 def check(
