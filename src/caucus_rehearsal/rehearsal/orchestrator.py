@@ -103,9 +103,9 @@ def locust_command(p: Prepared, target: Target, t0: float, run_s: float, ui: boo
            "--stop-timeout", "5", "--loglevel", "WARNING",
            "--scenario", p.scenario_arg, "--speed", repr(p.speed),
            "--run-dir", str(p.run_dir), "--t0", repr(t0), "--adapter", p.adapter_spec,
-           "--admin-token", target.admin_token]
+           f"--admin-token={target.admin_token}"]  # "=": a token may start with "-"
     for o in p.overrides:
-        cmd += ["--set", o]
+        cmd.append(f"--set={o}")
     cmd += ["--autostart", "--autoquit", "3", "--web-host", "127.0.0.1"] if ui else ["--headless"]
     return cmd
 

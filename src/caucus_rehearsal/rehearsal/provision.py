@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-import httpx
 
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.night import build_night, roster_body
@@ -14,6 +13,12 @@ from caucus_rehearsal.simulator.loader import load_scenario
 
 def provision_target(opts: Any, host: str) -> None:
     """Load the roster of ``opts.scenario`` into the target at ``host`` via the adapter."""
+    # Inside Locust the process is gevent-patched (select.epoll is gone), and httpcore
+    # probes for trio, whose import then fails with AttributeError instead of
+    # ImportError. Marking trio absent makes httpcore skip it; nothing here needs trio.
+    sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
+    import httpx
+
     scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
     night = build_night(scenario)
     adapter = load_adapter(opts.adapter)(host, night.candidates, opts.admin_token or "")
