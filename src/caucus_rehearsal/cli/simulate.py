@@ -67,6 +67,16 @@ def parse_sweep(text: str) -> tuple[str, list[str]]:
     return key.strip(), items
 
 
+def sweep_scenario(name: str, overrides: list[str], key: str, value: str) -> Scenario:
+    """The scenario with ``key=value`` applied, validated like ``--set`` (errors name --sweep)."""
+    try:
+        return load_scenario(name, [*overrides, f"{key}={value}"])
+    except ScenarioError as exc:
+        if exc.file == "--set":
+            raise ScenarioError("--sweep", exc.key, exc.value, exc.expected) from None
+        raise
+
+
 def progress_printer(label: str) -> Callable[[int, int], None]:
     """Progress on stderr: a rewritten line on a terminal, else every ~10%."""
     t0 = time.monotonic()
@@ -93,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     sweep_rows: list[dict[str, Any]] | None = None
     if args.sweep:
         key, values = parse_sweep(args.sweep)
-        swept = [load_scenario(args.scenario, [*overrides, f"{key}={v}"]) for v in values]
+        swept = [sweep_scenario(args.scenario, overrides, key, v) for v in values]
         sweep_rows, per_value = [], []
         for v, s in zip(values, swept, strict=True):
             outs = simulate(s, args.runs, args.jobs, f"simulate {s.name} {key}={v}")

@@ -57,19 +57,23 @@ def call(st: NightState, caller: int, call_no: int, patience: float,
 
 def phone(st: NightState, i: int) -> Generator[Any, Any, bool]:
     """Unit ``i``'s chair calls until answered (``True``) or out of calls (``False``)."""
-    env, b = st.env, st.behaviour
+    env, lines, calls = st.env, st.lines, st.calls
     opens = st.scenario.hotline.opens
+    patience, redial = st.behaviour.hold_patience[i], st.behaviour.redial_delay[i]
     if st.scenario.hotline.operators == 0:
         return False
     for k in range(st.scenario.people.max_calls):
         if env.now < opens:
             yield env.timeout(opens - env.now)
         st.unit_calls[i] = k + 1
-        outcome = yield from call(st, i, k, b.hold_patience[i][k])
-        if outcome == "answered":
-            st.acknowledge(i, "hotline")
-            return True
-        yield env.timeout(b.redial_delay[i][k])
+        if lines.capacity and lines.busy >= lines.capacity:  # busy signal: no line to hold
+            calls.append(Call(i, k, env.now, "busy", 0.0, 0.0))
+        else:
+            outcome = yield from call(st, i, k, patience[k])
+            if outcome == "answered":
+                st.acknowledge(i, "hotline")
+                return True
+        yield env.timeout(redial[k])
     return False
 
 

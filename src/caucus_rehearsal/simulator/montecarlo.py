@@ -20,7 +20,7 @@ from caucus_rehearsal.simulator.night import run_night
 from caucus_rehearsal.simulator.roster import Unit
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.series import (
-    answer_delays,
+    call_tallies,
     fraction_curve,
     night_metrics,
     sorted_times,
@@ -47,10 +47,11 @@ class RunOutcome:
 def run_one(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> RunOutcome:
     """One replication, reduced to what the summary needs."""
     res = run_night(scenario, units, replication)
-    return RunOutcome(replication, night_metrics(res),
+    tallies = call_tallies(res)
+    return RunOutcome(replication, night_metrics(res, tallies),
                       sorted_times([u.received for u in res.units]),
                       sorted_times([u.published for u in res.units]),
-                      answer_delays(res))
+                      tallies["waits"])
 
 
 _WORKER: dict[str, Any] = {}

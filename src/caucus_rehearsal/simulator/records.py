@@ -1,12 +1,19 @@
-"""What the night model records: frozen records appended as the night runs.
+"""What the night model records: immutable records appended as the night runs.
 
 The model never prints or aggregates; :mod:`.series` derives every time series and
 metric from these records afterwards. Times are simulation minutes (0 = 19:00).
+
+The records a night appends by the thousand (:class:`AppAttempt`, :class:`Call`,
+:class:`UnitOutcome`) are typed named tuples rather than frozen dataclasses: equally
+immutable and named, but about 3x cheaper to create (0.8 us against 2.8 us each; a frozen dataclass
+sets every field through ``object.__setattr__``), which keeps a full iowa-2020 night
+within 2x of bare SimPy (benchmarks/bench_night.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 NUISANCE = -1
 """``Call.caller`` of a nuisance caller (chairs' calls carry their unit index)."""
@@ -17,8 +24,7 @@ APP_OUTCOMES = ("ok", "error", "timeout", "rejected", "chair_error")
 ``error``: server error or outage; ``timeout``: waited too long for the target."""
 
 
-@dataclass(frozen=True, slots=True)
-class AppAttempt:
+class AppAttempt(NamedTuple):
     """One app request by a chair: ``step`` is one of ``plan.APP_STEPS``."""
 
     unit_index: int
@@ -29,8 +35,7 @@ class AppAttempt:
     outcome: str
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """One dial of the hotline.
 
     ``caller`` is the unit index, or :data:`NUISANCE`; ``call_no`` counts the caller's
@@ -48,8 +53,7 @@ class Call:
     typo: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class UnitOutcome:
+class UnitOutcome(NamedTuple):
     """How one unit's report travelled.
 
     ``channel`` is ``app``, ``hotline`` or ``paper`` (the channel that delivered it), or

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -102,7 +103,33 @@ def attempts(result: NightResult) -> dict[str, int]:
     }
 
 
-def night_metrics(result: NightResult) -> dict[str, float]:
+def call_tallies(result: NightResult) -> dict[str, Any]:
+    """One pass over the calls: chairs' holds and waits (first dial to answer), counts."""
+    first: dict[int, float] = {}
+    holds: list[float] = []
+    waits: list[float] = []
+    abandoned = busy = typos = 0
+    nuisance: list[float] = []
+    for c in result.calls:
+        caller, outcome = c.caller, c.outcome
+        if caller == NUISANCE:
+            nuisance.append(c.dial)
+            continue
+        start = first.setdefault(caller, c.dial)
+        if outcome == "busy":
+            busy += 1
+            continue
+        holds.append(c.hold)
+        if outcome == "answered":
+            waits.append(c.dial + c.hold - start)
+            typos += c.typo
+        else:
+            abandoned += 1
+    return {"holds": np.asarray(holds), "waits": np.asarray(waits), "abandoned": abandoned,
+            "busy": busy, "typos": typos, "nuisance": nuisance}
+
+
+def night_metrics(result: NightResult, tallies: dict[str, Any] | None = None) -> dict[str, float]:
     """The per-run outcome metrics (minutes after 19:00, fractions 0..1, counts).
 
     ``hotline_wait_*`` is what a chair who got through waited: from its first dial to
@@ -112,10 +139,9 @@ def night_metrics(result: NightResult) -> dict[str, float]:
     n = len(result.units)
     rec = sorted_times([u.received for u in result.units])
     pub = sorted_times([u.published for u in result.units])
-    holds = chair_holds(result)
-    delays = answer_delays(result)
+    t = call_tallies(result) if tallies is None else tallies
+    holds, delays, nuis = t["holds"], t["waits"], t["nuisance"]
     ch = channel_counts(result)
-    nuis = [c.dial for c in result.calls if c.caller == NUISANCE]
     m: dict[str, float] = {
         "app_share": ch["app"] / n,
         "hotline_share": ch["hotline"] / n,
@@ -124,13 +150,11 @@ def night_metrics(result: NightResult) -> dict[str, float]:
         "hotline_wait_max_min": float(delays.max()) if len(delays) else 0.0,
         "hotline_hold_median_min": float(np.median(holds)) if len(holds) else 0.0,
         "hotline_hold_max_min": float(holds.max()) if len(holds) else 0.0,
-        "abandoned_calls": float(sum(1 for c in result.calls
-                                     if c.caller != NUISANCE and c.outcome == "abandoned")),
-        "busy_signals": float(sum(1 for c in result.calls
-                                  if c.caller != NUISANCE and c.outcome == "busy")),
+        "abandoned_calls": float(t["abandoned"]),
+        "busy_signals": float(t["busy"]),
         "nuisance_calls": float(len(nuis)),
         "nuisance_first_min": min(nuis) if nuis else INF,
-        "operator_typos": float(sum(1 for c in result.calls if c.typo)),
+        "operator_typos": float(t["typos"]),
         "first_release_min": float(pub[0]) if n else INF,
         "received_fraction": float(np.isfinite(rec).mean()),
         "published_fraction": float(np.isfinite(pub).mean()),
@@ -138,5 +162,12 @@ def night_metrics(result: NightResult) -> dict[str, float]:
     for p in MILESTONES:
         m[f"minutes_to_{p}pct_received"] = time_to_fraction(rec, p / 100)
         m[f"minutes_to_{p}pct_published"] = time_to_fraction(pub, p / 100)
-    m.update({k: float(v) for k, v in attempts(result).items()})
+    answered = len(delays)
+    m.update({
+        "app_attempts": float(len(result.app_attempts)),
+        "app_failures": float(sum(1 for a in result.app_attempts if a.outcome != "ok")),
+        "hotline_calls": float(t["busy"] + t["abandoned"] + answered),
+        "hotline_failures": float(t["busy"] + t["abandoned"]),
+        "paper_deliveries": float(ch["paper"]),
+    })
     return m
