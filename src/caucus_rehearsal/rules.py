@@ -256,6 +256,12 @@ ADVISORY_CODES: frozenset[str] = frozenset({"locked_group_shrank"})
 group left or realigned); an audit reports them as notes, not as flagged precincts."""
 
 
+def effective_attendance(attendance: int, final: Sequence[int]) -> int:
+    """T for the delegate math: the opening count, or the final alignment's head count
+    when that is larger (nobody may join after the opening, so the count was short)."""
+    return max(attendance, sum(final))
+
+
 def check(
     attendance: int,
     delegates: int,
@@ -263,7 +269,13 @@ def check(
     final: Sequence[int],
     reported_delegates: Sequence[int],
 ) -> list[Problem]:
-    """Everything wrong with one precinct's reported numbers; ``[]`` when consistent."""
+    """Everything wrong with one precinct's reported numbers; ``[]`` when consistent.
+
+    ``attendance`` is T as reported (normally the sum of ``first``). Codes are in
+    :data:`PROBLEM_CODES`; :data:`ADVISORY_CODES` break procedure without making the
+    numbers impossible. Viability and delegates are judged against
+    :func:`effective_attendance`.
+    """
     n = len(first)
     if len(final) != n or len(reported_delegates) != n:
         return [
@@ -305,6 +317,10 @@ def check(
                     + ", ".join(f"group {i} {first[i]}->{final[i]}" for i in shrank),
                 )
             )
+    # With more people in the final alignment than counted at the opening, the opening
+    # count was evidently short (already reported above); judge the delegates against the
+    # larger count so that one error is not reported as several.
+    attendance = effective_attendance(attendance, final)
     ok = viable(final, attendance, delegates)
     need = viability_number(attendance, delegates)
     bad = [i for i in range(n) if reported_delegates[i] > 0 and not ok[i]]
