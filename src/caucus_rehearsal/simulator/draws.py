@@ -99,8 +99,8 @@ def meeting_times(scenario: Scenario, units: tuple[Unit, ...], u: Array,
     """(business start, meeting end) per unit from its row's meeting columns.
 
     The check-in line: ``checkin_desks`` desks per 100 expected attendees (at least
-    one) each take ``checkin_time`` per attendee (one typical time per site); whatever
-    the desks cannot clear between doors open and doors close delays the business.
+    one) each take ``checkin_time`` per attendee; whatever the desks cannot clear
+    between doors open and doors close delays the business.
     First alignment scales with the square root of room size (a room of 100 is 1x).
     """
     m = scenario.meeting
@@ -108,7 +108,11 @@ def meeting_times(scenario: Scenario, units: tuple[Unit, ...], u: Array,
     att = np.array([max(1, un.expected_attendance) for un in units], dtype=float)
     start = np.array([un.start for un in units], dtype=float)
     desks = np.maximum(1.0, np.ceil(m.checkin_desks * att / 100.0))
-    per_person = ppf(m.checkin_time, u[:, col("checkin")], z[:, col("checkin")])
+    # The site's mean time per attendee: one draw x stands for the average of ``att``
+    # attendees, mean + (x - mean) / sqrt(att) (same mean and variance, by the CLT).
+    x = ppf(m.checkin_time, u[:, col("checkin")], z[:, col("checkin")])
+    mean = m.checkin_time.mean
+    per_person = np.maximum(0.0, mean + (x - mean) / np.sqrt(att))
     backlog = np.maximum(0.0, att * per_person / desks - (m.doors_close - m.doors_open))
     business = start + backlog
     intro = ppf(m.intro_business, u[:, col("intro")], z[:, col("intro")])

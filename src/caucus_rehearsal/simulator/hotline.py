@@ -62,18 +62,20 @@ def phone(st: NightState, i: int) -> Generator[Any, Any, bool]:
     patience, redial = st.behaviour.hold_patience[i], st.behaviour.redial_delay[i]
     if st.scenario.hotline.operators == 0:
         return False
+    if env.now < opens:
+        yield env.timeout(opens - env.now)
+    capacity, timeout = lines.capacity, env.timeout
     for k in range(st.scenario.people.max_calls):
-        if env.now < opens:
-            yield env.timeout(opens - env.now)
-        st.unit_calls[i] = k + 1
-        if lines.capacity and lines.busy >= lines.capacity:  # busy signal: no line to hold
+        if capacity and lines.busy >= capacity:  # busy signal: no line to hold on
             calls.append(Call(i, k, env.now, "busy", 0.0, 0.0))
         else:
             outcome = yield from call(st, i, k, patience[k])
             if outcome == "answered":
+                st.unit_calls[i] = k + 1
                 st.acknowledge(i, "hotline")
                 return True
-        yield env.timeout(redial[k])
+        yield timeout(redial[k])
+    st.unit_calls[i] = len(redial)
     return False
 
 
