@@ -81,7 +81,8 @@ def _allocate(
     if delegates <= 0 or attendance <= 0:
         return Allocation(tuple(award), False)
     tossed = False
-    groups = [i for i, ok in enumerate(viable(final, attendance, delegates)) if ok]
+    need = viability_number(attendance, delegates)
+    groups = [i for i, c in enumerate(final) if c > 0 and c >= need]
     if len(groups) > delegates:
         # More viable groups than delegates: in effect the D largest get one each.
         cut = sorted((final[i] for i in groups), reverse=True)[delegates - 1]
@@ -204,7 +205,7 @@ def is_valid_allocation(
 
 def sde(delegates_won: Sequence[int], ratio: float) -> tuple[float, ...]:
     """State delegate equivalents: county delegates won x ratio_k, to 4 decimals."""
-    return tuple(round(d * ratio, 4) for d in delegates_won)
+    return tuple(round(d * ratio, 4) if d else 0.0 for d in delegates_won)
 
 
 def satellite_delegates(attendance: int) -> int:

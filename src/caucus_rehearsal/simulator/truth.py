@@ -9,7 +9,22 @@ Counts are tuples in the roster's candidate order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from caucus_rehearsal import rules
+from caucus_rehearsal.errors import InputFileError, ScenarioError
+from caucus_rehearsal.simulator.roster import Roster
+from caucus_rehearsal.simulator.streams import stream
+
+if TYPE_CHECKING:
+    from caucus_rehearsal.simulator.scenario import Scenario
+
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +72,187 @@ class Truth:
     candidates: tuple[str, ...]
     units: tuple[UnitTruth, ...]
     worksheets: tuple[Worksheet, ...]
+
+
+def tally_to_json(tally: Tally, candidates: Sequence[str]) -> dict[str, Any]:
+    """A tally as in truth.jsonl: ``{"attendance": T, "first": {cand: n}, ...}``."""
+    return {
+        "attendance": tally.attendance,
+        "first": dict(zip(candidates, tally.first, strict=True)),
+        "final": dict(zip(candidates, tally.final, strict=True)),
+        "delegates": dict(zip(candidates, tally.delegates, strict=True)),
+        "sde": dict(zip(candidates, tally.sde, strict=True)),
+    }
+
+
+def tally_from_json(data: Mapping[str, Any], candidates: Sequence[str]) -> Tally:
+    """The inverse of :func:`tally_to_json`; ``KeyError`` names a missing candidate."""
+    return Tally(
+        attendance=int(data["attendance"]),
+        first=tuple(int(data["first"][c]) for c in candidates),
+        final=tuple(int(data["final"][c]) for c in candidates),
+        delegates=tuple(int(data["delegates"][c]) for c in candidates),
+        sde=tuple(float(data["sde"][c]) for c in candidates),
+    )
+
+
+def truth_rows(roster: Roster, truth: Truth) -> Iterator[dict[str, Any]]:
+    """The lines of ``truth.jsonl`` (docs/run-directory.md), in roster order."""
+    for unit, ut in zip(roster.units, truth.units, strict=True):
+        yield {
+            "unit_id": ut.unit_id,
+            "county": unit.county,
+            "precinct": unit.name,
+            "satellite": unit.satellite,
+            "delegates_total": ut.delegates_total,
+            "coin_toss": ut.coin_toss,
+            "tally": tally_to_json(ut.tally, truth.candidates),
+        }
+
+
+def build_truth(scenario: Scenario, roster: Roster) -> Truth:
+    """Ground truth and worksheets of every unit of ``roster`` from ``scenario``'s seed.
+
+    Randomness comes in a fixed layout per unit from streams keyed by purpose
+    (``"attendance"``, ``"realign"``, ``"worksheet"``; ``"toss"`` per unit, made only when
+    a tie needs one), so a unit's draws do not depend on any other unit's outcome.
+    """
+    from caucus_rehearsal.simulator.worksheets import mistake
+
+    seed = scenario.scenario.seed
+    cands = roster.candidates
+    first = _first_alignment(scenario, roster)
+    n = first.shape[0]
+    attendance = first.sum(axis=1)
+    final = _realign(scenario, roster, first, attendance)
+    is_sat = np.array([u.satellite for u in roster.units], dtype=bool)
+    d_total = [
+        rules.satellite_delegates(int(t)) if u.satellite else u.delegates
+        for u, t in zip(roster.units, attendance.tolist(), strict=True)
+    ]
+    sat_share = _satellite_shares(roster, attendance, is_sat)
+
+    e_rate = scenario.people.worksheet_error_rate
+    kinds = [k for k, _ in scenario.people.worksheet_errors]
+    weights = np.array([w for _, w in scenario.people.worksheet_errors], dtype=float)
+    wrng = stream(seed, "worksheet")
+    err: list[bool] = np.less(wrng.random(n), e_rate).tolist()
+    kind_ix: list[int] = (
+        np.asarray(wrng.choice(len(kinds), size=n, p=weights / weights.sum())).tolist()
+        if kinds
+        else [0] * n
+    )
+    params = wrng.random((n, 4)).tolist()
+
+    units: list[UnitTruth] = []
+    sheets: list[Worksheet] = []
+    first_l, final_l, att_l = first.tolist(), final.tolist(), attendance.tolist()
+    for i, unit in enumerate(roster.units):
+        t, d, fin = att_l[i], d_total[i], final_l[i]
+        try:
+            alloc = rules.allocate(fin, t, d)
+        except ValueError:  # a tie: draw lots from this unit's own stream
+            alloc = rules.allocate(fin, t, d, stream(seed, "toss", i))
+        won = alloc.delegates
+        if unit.satellite:
+            ratio = sat_share[i] / d if d else 0.0
+        else:
+            ratio = roster.county(unit.county).ratio
+        tally = Tally(t, tuple(first_l[i]), tuple(fin), won, rules.sde(won, ratio))
+        units.append(UnitTruth(unit.unit_id, d, tally, alloc.coin_toss))
+        if err[i] and kinds:
+            sheet, kind, detail = mistake(tally, cands, kinds[kind_ix[i]], params[i])
+            sheets.append(Worksheet(unit.unit_id, sheet, kind, detail))
+        else:
+            sheets.append(Worksheet(unit.unit_id, tally))
+    return Truth(cands, tuple(units), tuple(sheets))
+
+
+def _first_alignment(scenario: Scenario, roster: Roster) -> IntArray:
+    """First-alignment head counts, (units, candidates)."""
+    e = scenario.election
+    rng = stream(scenario.scenario.seed, "attendance")
+    n, k = len(roster.units), len(roster.candidates)
+    expected = np.array([u.expected_attendance for u in roster.units], dtype=float)
+    if e.source == "iowa-2020":
+        from caucus_rehearsal.simulator.iowa2020 import load_certified
+
+        cert = load_certified()
+        if cert.unit_ids != tuple(u.unit_id for u in roster.units):
+            raise InputFileError("iowa-2020-results.csv: units differ from iowa-2020-units.csv")
+        real = cert.first[:, cert.columns(roster.candidates, scenario.source)]
+        if e.first_alignment == "certified":
+            return real.copy()
+        totals = real.sum(axis=1, keepdims=True)
+        statewide = real.sum(axis=0) / max(1, int(real.sum()))
+        local = np.where(totals > 0, real / np.maximum(totals, 1), statewide)
+        alpha = e.support_concentration * (0.9 * local + 0.1 * statewide) + 1e-3
+    else:
+        support = np.array(e.support, dtype=float)
+        support = support / support.sum() if support.sum() > 0 else np.full(k, 1 / k)
+        alpha = np.broadcast_to(e.support_concentration * support + 1e-3, (n, k))
+    shares = rng.standard_gamma(alpha)
+    shares /= shares.sum(axis=1, keepdims=True)
+    people = rng.poisson(expected)
+    out: IntArray = rng.multinomial(people, shares)
+    return out
+
+
+def _realign(scenario: Scenario, roster: Roster, first: IntArray, attendance: IntArray) -> IntArray:
+    """Final alignment: members of non-viable groups go home (``leave_after_nonviable``) or
+    join a viable group, chosen in proportion to its size times the second-choice weight."""
+    e = scenario.election
+    rng = stream(scenario.scenario.seed, "realign")
+    k = first.shape[1]
+    d = np.array([u.delegates for u in roster.units], dtype=np.int64)
+    sat = np.array([u.satellite for u in roster.units], dtype=bool)
+    tiers = [rules.satellite_delegates(t) if u.satellite else 0
+             for t, u in zip(attendance.tolist(), roster.units, strict=True)]
+    d = np.where(sat, tiers, d)
+    need = np.select([d <= 1, d == 2, d == 3], [0, -(-attendance // 4), -(-attendance // 6)],
+                     -(-15 * attendance // 100))
+    ok = (first > 0) & (first >= need[:, None])
+    # No group viable: the largest group stands and the others may join it.
+    none = ~ok.any(axis=1) & (attendance > 0)
+    ok[none, np.argmax(first[none], axis=1)] = True
+    movers = np.where(ok, 0, first)
+    stay = rng.binomial(movers, 1.0 - e.leave_after_nonviable)
+    mult = second_choice_weights(roster.candidates, e.second_choices, scenario.source)
+    weight = (first * ok)[:, None, :] * mult[None, :, :]  # [unit, from, to]
+    total = weight.sum(axis=2, keepdims=True)
+    pvals = np.where(total > 0, weight / np.where(total > 0, total, 1), 1.0 / k)
+    moved = rng.multinomial(np.where(total[:, :, 0] > 0, stay, 0), pvals)
+    out: IntArray = first * ok + moved.sum(axis=1)
+    return out
+
+
+def second_choice_weights(
+    candidates: Sequence[str], pairs: Sequence[tuple[str, float]], source: str
+) -> npt.NDArray[np.float64]:
+    """[from, to] multiplier of a target group's size: 1 by default, ``"A>B" = w`` sets it
+    to w for A's supporters choosing B; 0 on the diagonal."""
+    k = len(candidates)
+    mult = np.ones((k, k)) - np.eye(k)
+    for key, w in pairs:
+        a, sep, b = key.partition(">")
+        if not sep or a.strip() not in candidates or b.strip() not in candidates:
+            raise ScenarioError(source, f"election.second_choices.{key}", w,
+                                "a key FROM>TO naming two of election.candidates")
+        mult[candidates.index(a.strip()), candidates.index(b.strip())] = w
+    return mult
+
+
+def _satellite_shares(
+    roster: Roster, attendance: IntArray, is_sat: npt.NDArray[np.bool_]
+) -> list[float]:
+    """Each satellite's share of its group's SDE (by attendance); 0 for precincts."""
+    out = [0.0] * len(roster.units)
+    groups: dict[str, list[int]] = {}
+    for i in np.flatnonzero(is_sat).tolist():
+        groups.setdefault(roster.units[i].county, []).append(i)
+    for name, idx in groups.items():
+        shares = rules.satellite_sde(roster.county(name).state_delegates,
+                                     [int(attendance[i]) for i in idx])
+        for i, s in zip(idx, shares, strict=True):
+            out[i] = s
+    return out
