@@ -1,0 +1,279 @@
+"""The server's behaviour, independent of HTTP: sign-in, writes, idempotency, publication.
+
+One :class:`Service` owns the :class:`~.store.Store` and the in-memory view rebuilt from
+it at start (roster, tokens, idempotency keys, each precinct's latest accepted data), so
+after a crash and restart the server publishes exactly what it had acknowledged. Every
+method runs to completion without awaiting, so on one event loop a read-validate-commit
+sequence is atomic. Every write commits before it returns (and so before the response).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from caucus_rehearsal.server.faults import FaultState
+from caucus_rehearsal.server.publish import Publisher
+from caucus_rehearsal.server.schemas import RosterIn
+from caucus_rehearsal.server.state import (
+    Complete,
+    PrecinctData,
+    Rejection,
+    Roster,
+    check_complete,
+    check_first,
+)
+from caucus_rehearsal.server.store import AuditRow, Store
+
+LOCKOUT_AFTER = 5
+"""Consecutive bad PINs (or passwords) that lock a precinct (or operator) out."""
+LOCKOUT_S = 60.0
+"""How long a lockout lasts, seconds."""
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True)
+
+
+def token_hash(token: str) -> str:
+    """How a bearer token is stored and looked up (never in clear)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler sends: status, JSON body text and extra headers."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Per-request facts from the middleware and the headers."""
+
+    received_at: float
+    request_id: str | None
+    idem_key: str | None
+
+
+class Service:
+    """Everything behind the routes of contract v1."""
+
+    def __init__(self, store: Store, faults: FaultState,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.faults = faults
+        self.clock = clock
+        self._load()
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        body = self.store.load_roster()
+        self.roster: Roster | None = (Roster.from_body(RosterIn.model_validate(body))
+                                      if body is not None else None)
+        self.data: dict[str, PrecinctData] = {}
+        self.records: dict[str, Complete] = {}
+        self.tokens: dict[str, tuple[str, str]] = {h: (r, s) for h, r, s in self.store.tokens()}
+        self.idem: dict[tuple[str, str], tuple[str, int, str]] = {}
+        self.failures: dict[tuple[str, str], tuple[int, float]] = {}
+        self.publisher: Publisher | None = None
+        for row in self.store.audit():
+            if row.outcome == "accepted" and row.precinct_id is not None and row.payload:
+                self._apply(row, json.loads(row.payload))
+        if self.roster is not None:
+            self.publisher = Publisher(self.roster, self.records)
+
+    def _remember(self, row: AuditRow, fingerprint: str) -> None:
+        if row.idem_key is not None and row.outcome == "accepted" and row.response:
+            self.idem[(row.actor, row.idem_key)] = (fingerprint, row.status, row.response)
+
+    def _apply(self, row: AuditRow, payload: dict[str, Any]) -> None:
+        """Bring the in-memory view up to date with an accepted (committed) row."""
+        if row.kind in ("chair_login", "operator_login"):
+            return
+        pid = row.precinct_id
+        assert pid is not None and self.roster is not None
+        if row.idem_key is not None:
+            self._remember(row, str(payload.get("_fp", "")))
+        if row.kind == "worksheet":
+            self.data.setdefault(pid, PrecinctData()).worksheets.append(row.seq)
+            return
+        d = self.data.setdefault(pid, PrecinctData())
+        d.versions += 1
+        if row.kind == "attendance":
+            d.attendance = int(payload["attendance"])
+            return
+        r = self.roster
+        if row.kind == "first":
+            d.first = r.counts(payload["first"], "first")
+            return
+        if row.kind == "hotline_report":
+            d.attendance = int(payload["attendance"])
+            d.first = r.counts(payload["first"], "first")
+        assert d.attendance is not None and d.first is not None
+        self.records[pid] = Complete(
+            d.attendance, d.first, r.counts(payload["final"], "final"),
+            r.counts(payload["delegates"], "delegates"), int(payload["_d"]),
+            "hotline" if row.kind == "hotline_report" else "app", d.versions, row.seq,
+            row.withheld)
+        if self.publisher is not None:
+            self.publisher.changed(pid)
+
+    # --- admin ---------------------------------------------------------------------------
+
+    def provision(self, body: RosterIn) -> dict[str, int]:
+        """Replace the roster (clearing all data) with ``body``."""
+        roster = Roster.from_body(body)
+        self.store.provision(roster.body)
+        self._load()
+        return {"precincts": len(roster.precincts), "operators": len(roster.operators),
+                "candidates": len(roster.candidates)}
+
+    def reset(self) -> None:
+        """Clear submissions, tokens, lockouts and the audit trail; keep the roster."""
+        self.store.reset()
+        self._load()
+
+    def need_publisher(self) -> Publisher:
+        """The publisher of the provisioned roster, or 409 not_provisioned."""
+        self.need_roster()
+        if self.publisher is None:
+            raise Rejection(409, "not_provisioned", "no roster: POST /v1/admin/provision first")
+        return self.publisher
+
+    def need_roster(self) -> Roster:
+        """The roster, or 409 not_provisioned."""
+        if self.roster is None:
+            raise Rejection(409, "not_provisioned", "no roster: POST /v1/admin/provision first")
+        return self.roster
+
+    # --- sign-in -------------------------------------------------------------------------
+
+    def login(self, role: str, subject: str, secret: str, meta: Meta) -> Reply:
+        """Chair (role ``chair``, subject = precinct id) or operator sign-in."""
+        roster = self.need_roster()
+        kind = f"{role}_login"
+        actor = f"{role}:{subject}"
+        payload = _json({"subject": subject})
+        now = self.clock()
+        key = (role, subject)
+        count, until = self.failures.get(key, (0, 0.0))
+        if until > now:
+            wait = max(1, math.ceil(until - now))
+            err = Rejection(429, "locked_out", f"too many bad credentials; retry in {wait} s")
+            self._audit(meta, actor, None, kind, "locked_out", err, payload)
+            return Reply(429, _json(err.body()), {"Retry-After": str(wait)})
+        known = (roster.precincts[subject].pin if role == "chair" and subject in roster.precincts
+                 else roster.operators.get(subject) if role == "operator" else None)
+        if known is None or not hmac.compare_digest(known.encode(), secret.encode()):
+            if known is not None:
+                count += 1
+                self.failures[key] = ((0, now + LOCKOUT_S) if count >= LOCKOUT_AFTER
+                                      else (count, 0.0))
+            err = Rejection(401, "bad_credentials", "unknown id or wrong PIN/password")
+            self._audit(meta, actor, None, kind, "failed_login", err, payload)
+            return Reply(401, _json(err.body()), {})
+        if self.faults.chance("login-failures"):
+            err = Rejection(401, "login_failed", "sign-in failed (injected login-failures)")
+            self._audit(meta, actor, None, kind, "failed_login", err, payload)
+            return Reply(401, _json(err.body()), {})
+        self.failures.pop(key, None)
+        token = secrets.token_urlsafe(24)
+        h = token_hash(token)
+        field = "precinct_id" if role == "chair" else "operator_id"
+        self.store.append(self._row(meta, actor, subject if role == "chair" else None, kind,
+                                    "accepted", 200, None, payload, None),
+                          token_hash=(h, role, subject))
+        self.tokens[h] = (role, subject)
+        return Reply(200, _json({"token": token, field: subject}), {})
+
+    def principal(self, token: str) -> tuple[str, str] | None:
+        """(role, subject) of a bearer token, or None when it was never issued."""
+        return self.tokens.get(token_hash(token))
+
+    # --- data writes ---------------------------------------------------------------------
+
+    def write(self, kind: str, actor: str, pid: str, payload: dict[str, Any], meta: Meta,
+              blob: bytes | None = None) -> Reply:
+        """Validate, commit and apply one data write (idempotently per ``actor``)."""
+        roster = self.need_roster()
+        if pid not in roster.precincts:
+            raise Rejection(404, "unknown_precinct", f"precinct {pid!r} is not provisioned")
+        fp = hashlib.sha256(f"{kind}|{pid}|{_json(payload)}".encode()).hexdigest()
+        if meta.idem_key is not None:
+            seen = self.idem.get((actor, meta.idem_key))
+            if seen is not None:
+                if seen[0] != fp:
+                    err = Rejection(409, "idempotency_key_reused",
+                                    "this Idempotency-Key was used with a different request")
+                    self._audit(meta, actor, pid, kind, "conflict", err, _json(payload))
+                    raise err
+                self.store.append(self._row(meta, actor, pid, kind, "replayed", seen[1], None,
+                                            _json(payload), None))
+                return Reply(seen[1], seen[2], {"Idempotent-Replayed": "true"})
+        try:
+            extra = self._validate(kind, roster, pid, payload)
+        except Rejection as err:
+            self._audit(meta, actor, pid, kind, "rejected", err, _json(payload))
+            raise
+        stored = dict(payload, **extra, _fp=fp)
+        d = self.data.get(pid)
+        version = (d.versions if d else 0) + (0 if kind == "worksheet" else 1)
+        published = kind in ("final", "hotline_report") or pid in self.records
+        response = _json({"precinct_id": pid, "seq": self.store.next_seq, "version": version,
+                          "published": published, "received_at": meta.received_at})
+        withheld = self.faults.publication_mode() if kind != "worksheet" else None
+        row = self.store.append(
+            self._row(meta, actor, pid, kind, "accepted", 201, None, _json(stored), response,
+                      withheld),
+            worksheet=(payload["sha256"], blob) if blob is not None else None)
+        self._apply(row, stored)
+        return Reply(201, response, {})
+
+    def _validate(self, kind: str, roster: Roster, pid: str,
+                  payload: dict[str, Any]) -> dict[str, Any]:
+        """Raise a Rejection for an impossible write; return facts to store with it."""
+        d = self.data.get(pid) or PrecinctData()
+        p = roster.precincts[pid]
+        if kind == "first":
+            check_first(d.attendance, roster.counts(payload["first"], "first"))
+        elif kind == "final":
+            if d.attendance is None or d.first is None:
+                raise Rejection(409, "out_of_order",
+                                "post the attendance and the first alignment before the final")
+            final = roster.counts(payload["final"], "final")
+            dels = roster.counts(payload["delegates"], "delegates")
+            return {"_d": check_complete(p, d.attendance, d.first, final, dels)}
+        elif kind == "hotline_report":
+            t = int(payload["attendance"])
+            first = roster.counts(payload["first"], "first")
+            check_first(t, first)
+            final = roster.counts(payload["final"], "final")
+            dels = roster.counts(payload["delegates"], "delegates")
+            return {"_d": check_complete(p, t, first, final, dels)}
+        return {}
+
+    # --- audit ---------------------------------------------------------------------------
+
+    def _row(self, meta: Meta, actor: str, pid: str | None, kind: str, outcome: str,
+             status: int, code: str | None, payload: str | None, response: str | None,
+             withheld: str | None = None) -> AuditRow:
+        specs = self.faults.specs
+        return AuditRow(meta.received_at, meta.request_id, actor, pid, kind, meta.idem_key,
+                        outcome, status, code, payload, response,
+                        _json(specs) if specs else None, withheld)
+
+    def _audit(self, meta: Meta, actor: str, pid: str | None, kind: str, outcome: str,
+               err: Rejection, payload: str) -> None:
+        self.store.append(self._row(meta, actor, pid, kind, outcome, err.status, err.code,
+                                    payload, None))
