@@ -144,6 +144,7 @@ def build_truth(scenario: Scenario, roster: Roster) -> Truth:
     )
     params = wrng.random((n, 4)).tolist()
 
+    ratios = {county.name: county.ratio for county in roster.counties}
     units: list[UnitTruth] = []
     sheets: list[Worksheet] = []
     first_l, final_l, att_l = first.tolist(), final.tolist(), attendance.tolist()
@@ -154,10 +155,8 @@ def build_truth(scenario: Scenario, roster: Roster) -> Truth:
         except ValueError:  # a tie: draw lots from this unit's own stream
             alloc = rules.allocate(fin, t, d, stream(seed, "toss", i))
         won = alloc.delegates
-        if unit.satellite:
-            ratio = sat_share[i] / d if d else 0.0
-        else:
-            ratio = roster.county(unit.county).ratio
+        # A satellite's SDE per delegate is its attendance share of its group's S over D.
+        ratio = (sat_share[i] / d if d else 0.0) if unit.satellite else ratios[unit.county]
         tally = Tally(t, tuple(first_l[i]), tuple(fin), won, rules.sde(won, ratio))
         units.append(UnitTruth(unit.unit_id, d, tally, alloc.coin_toss))
         if err[i] and kinds:
@@ -218,11 +217,14 @@ def _realign(scenario: Scenario, roster: Roster, first: IntArray, attendance: In
     movers = np.where(ok, 0, first)
     stay = rng.binomial(movers, 1.0 - e.leave_after_nonviable)
     mult = second_choice_weights(roster.candidates, e.second_choices, scenario.source)
-    weight = (first * ok)[:, None, :] * mult[None, :, :]  # [unit, from, to]
-    total = weight.sum(axis=2, keepdims=True)
-    pvals = np.where(total > 0, weight / np.where(total > 0, total, 1), 1.0 / k)
-    moved = rng.multinomial(np.where(total[:, :, 0] > 0, stay, 0), pvals)
-    out: IntArray = first * ok + moved.sum(axis=1)
+    unit_ix, from_ix = np.nonzero(stay)  # only (unit, group) pairs with someone moving
+    weight = (first * ok)[unit_ix, :] * mult[from_ix, :]  # [pair, to]
+    total = weight.sum(axis=1, keepdims=True)
+    has = total[:, 0] > 0  # someone to join (not so when the only group is one's own)
+    pvals = np.where(has[:, None], weight / np.where(has, total[:, 0], 1.0)[:, None], 1.0 / k)
+    moved = rng.multinomial(np.where(has, stay[unit_ix, from_ix], 0), pvals)
+    out: IntArray = first * ok
+    np.add.at(out, unit_ix, moved)
     return out
 
 
