@@ -175,7 +175,7 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
     log = (p.run_dir / "locust.log").open("ab")
     proc = subprocess.Popen(locust_command(p, target, t0, end_wall - time.time() + 2, ui),
                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                            env=_locust_env())
     faults = _Faults(p, target, clock)
     snaps = (p.run_dir / "snapshots.jsonl").open("a", encoding="utf-8")
     tty = sys.stdout.isatty()
@@ -240,6 +240,12 @@ def _status_line(p: Prepared, clock: SimClock, now: float) -> str:
             f"  chairs done {int(c.get('chairs_done', 0))}"
             f"  in flight {int(c.get('in_flight', 0))}  requests {int(c.get('requests', 0))}"
             f"  errors {int(c.get('errors', 0))}")
+
+
+def _locust_env() -> dict[str, str]:
+    """Our environment, with the current directory importable (for ``--adapter``)."""
+    path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), os.getcwd()) if p)
+    return dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
 
 
 def _emit(text: str, tty: bool, out: Callable[[str], None]) -> None:

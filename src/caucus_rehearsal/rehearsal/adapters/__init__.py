@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 from caucus_rehearsal.errors import UsageError
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
@@ -11,10 +13,16 @@ DEFAULT_ADAPTER = "caucus_rehearsal.rehearsal.adapters.v1:ContractV1Adapter"
 
 
 def load_adapter(spec: str) -> type[TargetAdapter]:
-    """The adapter class named ``module:Class``; UsageError naming the spec otherwise."""
+    """The adapter class named ``module:Class``; UsageError naming the spec otherwise.
+
+    The module is looked up on ``sys.path`` and then in the current directory (so
+    ``examples.vendor_adapter:TallyExchangeAdapter`` works from a checkout).
+    """
     module_name, sep, class_name = spec.partition(":")
     if not sep or not module_name or not class_name:
         raise UsageError(f"--adapter {spec!r}: expected module:Class")
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
