@@ -6,7 +6,10 @@ import json
 
 from caucus_rehearsal.simulator.draws import draw_behaviour
 from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.simulator.night import run_night
 from caucus_rehearsal.simulator.plan import draw_plan, plan_from_json, plan_to_json
+from caucus_rehearsal.simulator.roster import build_roster
+from caucus_rehearsal.simulator.truth import build_truth
 from test_night_support import CANDIDATES, tiny_roster, tiny_truth
 
 
@@ -32,3 +35,18 @@ def test_one_units_draws_do_not_depend_on_the_others() -> None:
     assert a.app_status == b.app_status[:5]
     assert a.hold_patience == b.hold_patience[:5]
     assert draw_behaviour(scn, small.units, 4).app_patience != a.app_patience
+
+
+def test_the_plan_is_the_night_the_model_simulates_as_replication_zero() -> None:
+    scn = load_scenario("smoke")
+    roster = build_roster(scn)
+    plans = draw_plan(scn, roster, build_truth(scn, roster))
+    night = run_night(scn, roster.units, 0)
+    assert [p.unit_id for p in plans] == [u.unit_id for u in roster.units]
+    assert [p.ready_at for p in plans] == [u.ready_at for u in night.units]
+    for p, u in zip(plans, night.units, strict=True):
+        assert u.received >= p.ready_at
+        if p.first_channel == "hotline":  # never touched the app
+            assert not [a for a in night.app_attempts if a.unit_index == p.unit_index]
+        if p.app_status == "cannot_login" and p.first_channel == "app":
+            assert u.channel != "app"

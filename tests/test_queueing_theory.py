@@ -85,7 +85,7 @@ def runs(scn: Scenario) -> list[NightResult]:
 
 
 def test_mmc_matches_erlang_c() -> None:
-    c, mean_service = 5, 6.0
+    c, mean_service = 5, 5.0  # utilisation 0.7
     lam, mu = N / W, 1 / mean_service
     p_wait, wq = erlang_c(lam, mu, c)
     waits, waited = [], []

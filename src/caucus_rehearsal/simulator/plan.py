@@ -31,7 +31,7 @@ from typing import Any
 from caucus_rehearsal.simulator.draws import draw_behaviour
 from caucus_rehearsal.simulator.roster import Roster
 from caucus_rehearsal.simulator.scenario import Scenario
-from caucus_rehearsal.simulator.truth import Tally, Truth, Worksheet
+from caucus_rehearsal.simulator.truth import Truth, Worksheet, tally_from_json, tally_to_json
 
 PLAN_REPLICATION = 0
 """The Monte Carlo replication whose draws become the plan."""
@@ -88,26 +88,8 @@ def draw_plan(scenario: Scenario, roster: Roster, truth: Truth) -> tuple[ChairPl
     )
 
 
-def tally_json(t: Tally, candidates: tuple[str, ...]) -> dict[str, Any]:
-    """A tally as docs/run-directory.md writes it: candidate name -> count."""
-    return {
-        "attendance": t.attendance,
-        "first": dict(zip(candidates, t.first, strict=True)),
-        "final": dict(zip(candidates, t.final, strict=True)),
-        "delegates": dict(zip(candidates, t.delegates, strict=True)),
-        "sde": dict(zip(candidates, t.sde, strict=True)),
-    }
-
-
-def tally_from_json(d: Mapping[str, Any], candidates: tuple[str, ...]) -> Tally:
-    """The inverse of :func:`tally_json`; ``KeyError`` names a missing candidate."""
-    return Tally(
-        attendance=int(d["attendance"]),
-        first=tuple(int(d["first"][c]) for c in candidates),
-        final=tuple(int(d["final"][c]) for c in candidates),
-        delegates=tuple(int(d["delegates"][c]) for c in candidates),
-        sde=tuple(float(d["sde"][c]) for c in candidates),
-    )
+tally_json = tally_to_json
+"""Kept for callers of the first version: the truth's :func:`~.truth.tally_to_json`."""
 
 
 def plan_to_json(p: ChairPlan, candidates: tuple[str, ...]) -> dict[str, Any]:
@@ -117,7 +99,7 @@ def plan_to_json(p: ChairPlan, candidates: tuple[str, ...]) -> dict[str, Any]:
         value = getattr(p, f.name)
         out[f.name] = list(value) if isinstance(value, tuple) else value
     w = p.worksheet
-    out["worksheet"] = {"unit_id": w.unit_id, "tally": tally_json(w.tally, candidates),
+    out["worksheet"] = {"unit_id": w.unit_id, "tally": tally_to_json(w.tally, candidates),
                         "error": w.error, "error_detail": w.error_detail}
     return out
 
