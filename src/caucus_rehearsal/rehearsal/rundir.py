@@ -11,7 +11,8 @@ from typing import Any
 
 from caucus_rehearsal import __version__
 from caucus_rehearsal.rehearsal.night import Night, roster_body
-from caucus_rehearsal.simulator.plan import plan_to_json, tally_json
+from caucus_rehearsal.simulator.plan import plan_to_json
+from caucus_rehearsal.simulator.truth import truth_rows
 
 
 def new_run_dir(root: Path, scenario_name: str) -> Path:
@@ -40,21 +41,11 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             fh.write(json.dumps(row, separators=(",", ":"), allow_nan=False) + "\n")
 
 
-def truth_lines(night: Night) -> list[dict[str, Any]]:
-    """``truth.jsonl``: one line per unit, roster order."""
-    out = []
-    for unit, t in zip(night.roster.units, night.truth.units, strict=True):
-        out.append({"unit_id": unit.unit_id, "county": unit.county, "precinct": unit.name,
-                    "satellite": unit.satellite, "delegates_total": t.delegates_total,
-                    "coin_toss": t.coin_toss, "tally": tally_json(t.tally, night.candidates)})
-    return out
-
-
 def write_start(run_dir: Path, night: Night, scenario_file: Path, run: dict[str, Any]) -> None:
     """Everything known before the night; ``run`` is the first ``run.json``."""
     shutil.copyfile(scenario_file, run_dir / "scenario.toml")
     write_json(run_dir / "roster.json", roster_body(night))
-    write_jsonl(run_dir / "truth.jsonl", truth_lines(night))
+    write_jsonl(run_dir / "truth.jsonl", list(truth_rows(night.roster, night.truth)))
     write_jsonl(run_dir / "plan.jsonl",
                 [plan_to_json(p, night.candidates) for p in night.plans])
     write_json(run_dir / "run.json", {**run, "version": __version__})
