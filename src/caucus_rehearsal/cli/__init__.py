@@ -28,7 +28,13 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand that is installed."""
-    parser = _Parser(prog="rehearse", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(
+        prog="rehearse",
+        description="Dress rehearsal for caucus-night results reporting: model the night, "
+        "replay it against a real reporting system, and check what it published.",
+        epilog="exit codes: 0 all gates pass, 1 a gate failed, 2 bad usage or input, "
+        "3 target unreachable or run aborted",
+    )
     parser.add_argument("--version", action="version", version=f"caucus-rehearsal {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
