@@ -254,6 +254,7 @@ def _emit(text: str, tty: bool, out: Callable[[str], None]) -> None:
         sys.stdout.flush()
     else:
         out(text)
+        sys.stdout.flush()  # redirected to a file, print() would hold the lines back
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -79,10 +79,12 @@ def _on_init(environment: Any, **_: Any) -> None:
         PublicReader.fixed_count = scenario.live.readers + storm
         AdversaryUser.fixed_count = 1 if _has_adversaries(scenario) else 0
         needed = ChairUser.fixed_count + PublicReader.fixed_count + AdversaryUser.fixed_count
-        if not opts.num_users or opts.num_users < needed:
+        if ChairUser in (environment.user_classes or []) and (
+                not opts.num_users or opts.num_users < needed):
             opts.num_users = needed
-        if not opts.spawn_rate or opts.spawn_rate < 1:
-            opts.spawn_rate = needed
+        if ChairUser in (environment.user_classes or []):
+            # Every chair slot must exist before the night starts (t0 is seconds away).
+            opts.spawn_rate = max(float(opts.spawn_rate or 0), float(needed))
         _state["keeper"] = PoolKeeper(environment, scenario.hotline.lines,
                                       scenario.hotline.operators)
         _state["done_workers"] = set()

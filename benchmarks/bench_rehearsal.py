@@ -1,0 +1,107 @@
+"""Live-rehearsal performance, measured in one run (prints the figures; asserts nothing).
+
+1. Schedule fidelity at iowa-2020 speed 60 on a bounded slice of the night (18:30 to
+   ``--slice-end``, default 21:00: the ramp to the app's peak, 150 wall seconds):
+   send-lag p50/p99/max, attempts later than 100 ms, and arrival-lag p99 from the
+   reference server's audit trail (targets: send p99 <= 5 ms, arrival p99 <= 10 ms).
+2. No-wait throughput: requests/s of the ChairUser machinery (``send``: adapter call,
+   X-Request-Id, validation, an events.jsonl line per attempt) against a plain
+   FastHttpUser, same request, same server, same users and duration (target >= 70%);
+   also the load generator's CPU per request for each.
+
+    python benchmarks/bench_rehearsal.py [--seconds 15] [--users 8] [--slice-end 21:00]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from caucus_rehearsal.rehearsal.night import build_night, roster_body
+from caucus_rehearsal.server.process import start_server
+from caucus_rehearsal.simulator.loader import load_scenario
+
+HERE = Path(__file__).resolve().parent
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def throughput(user: str, url: str, seconds: int, users: int, work: Path) -> tuple[float, float]:
+    """(requests/s, load-generator CPU ms per request) of one user class."""
+    csv_prefix = work / user
+    cpu0 = _children_cpu()
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(HERE / "bench_rehearsal_locustfile.py"),
+         user, "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
+         "--host", url, "--csv", str(csv_prefix), "--only-summary", "--loglevel", "ERROR",
+         "--scenario", "smoke", "--run-dir", str(work / f"{user}-run")],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu = _children_cpu() - cpu0
+    with open(f"{csv_prefix}_stats.csv", newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    n = int(row["Request Count"])
+    return float(row["Requests/s"]), 1000.0 * cpu / max(n, 1)
+
+
+def fidelity_slice(slice_end: str, work: Path) -> dict[str, float | int | None]:
+    """``rehearse run iowa-2020 --speed 60`` up to ``slice_end``; its schedule fidelity."""
+    out = work / "iowa-slice"
+    code = "from caucus_rehearsal.cli import main; raise SystemExit(main())"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "run", "iowa-2020", "--speed", "60",
+         f"--set=live.end={slice_end!r}".replace("'", '"'), "--band-runs", "0",
+         "--out", str(out)], capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"the slice run failed ({proc.returncode}): {proc.stderr.strip()}")
+    (run_dir,) = out.iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    fid: dict[str, float | int | None] = summary["schedule_fidelity"]
+    return fid
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--seconds", type=int, default=15)
+    p.add_argument("--users", type=int, default=8)
+    p.add_argument("--slice-end", default="21:00")
+    p.add_argument("--skip-slice", action="store_true")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-rehearsal-") as tmp:
+        work = Path(tmp)
+        if not args.skip_slice:
+            fid = fidelity_slice(args.slice_end, work)
+            print(f"iowa-2020 speed 60, 18:30-{args.slice_end}: {fid['attempts']} attempts")
+            print(f"  send lag    p50 {fid['send_lag_p50_ms']} ms  p99 {fid['send_lag_p99_ms']} ms"
+                  f"  max {fid['send_lag_max_ms']} ms  later than 100 ms: {fid['late_attempts']}"
+                  f"   (target p99 <= 5 ms)")
+            print(f"  arrival lag p50 {fid['arrival_lag_p50_ms']} ms"
+                  f"  p99 {fid['arrival_lag_p99_ms']} ms  max {fid['arrival_lag_max_ms']} ms"
+                  "   (target p99 <= 10 ms)")
+        scenario = load_scenario("smoke")
+        with start_server(work / "bench.db", admin_token="bench") as server:
+            httpx.post(server.url + "/v1/admin/provision", json=roster_body(build_night(scenario)),
+                       headers={"Authorization": "Bearer bench"}).raise_for_status()
+            base_rps, base_cpu = throughput("PlainFastHttp", server.url, args.seconds,
+                                            args.users, work)
+            rps, cpu = throughput("ChairMachinery", server.url, args.seconds, args.users, work)
+        print(f"no-wait throughput, {args.users} users x {args.seconds} s, GET /v1/results:")
+        print(f"  plain FastHttpUser   {base_rps:8.1f} req/s  {base_cpu:.3f} ms CPU/request")
+        print(f"  ChairUser machinery  {rps:8.1f} req/s  {cpu:.3f} ms CPU/request")
+        print(f"  ratio {rps / base_rps:.2f} (target >= 0.70);"
+              f" CPU per request x{cpu / base_cpu:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
