@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from caucus_rehearsal.simulator.records import AppAttempt
+from caucus_rehearsal.simulator.records import AppAttempt, make
 
 if TYPE_CHECKING:
     from caucus_rehearsal.simulator.night import NightState
@@ -23,52 +23,58 @@ def in_outage(st: NightState, t: float) -> bool:
     return any(start <= t < end for start, end in st.outages)
 
 
-def request(st: NightState, i: int, step: str) -> Generator[Any, Any, str]:
-    """One request of unit ``i``'s chair to the target; returns its outcome."""
-    env, tgt = st.env, st.scenario.target
-    if st.outages and in_outage(st, env.now):
-        yield env.timeout(tgt.timeout)
-        return "error"
-    wait = st.target.acquire(tgt.timeout)
-    if wait is not None:
-        got = yield wait
-        if not got:
-            return "timeout"
-    u, z = st.draws[i].next()
-    latency = st.latency(u, z)
-    yield env.timeout(latency)
-    st.target.release()
+def judge(st: NightState, i: int, step: str, latency: float) -> str:
+    """The outcome of a request of unit ``i``'s chair that the target served in
+    ``latency`` minutes: a timeout, a server error, a refused sign-in, a chair's mistake
+    (``confused``), or ``ok``."""
+    tgt, draws = st.scenario.target, st.draws[i]
     if latency > tgt.timeout:
         return "timeout"
-    e, _ = st.draws[i].next()
-    if e < tgt.error_rate:
+    if draws.next()[0] < tgt.error_rate:
         return "error"
     status = st.behaviour.app_status[i]
     if step == "login":
-        v, _ = st.draws[i].next()
-        if status == "cannot_login" or v < tgt.login_failure_rate:
+        if status == "cannot_login" or draws.next()[0] < tgt.login_failure_rate:
             return "rejected"
-    elif status == "confused":
-        v, _ = st.draws[i].next()
-        if v < st.scenario.people.confused_step_failure:
-            return "chair_error"
+    elif status == "confused" and draws.next()[0] < st.scenario.people.confused_step_failure:
+        return "chair_error"
     return "ok"
 
 
 def use_app(st: NightState, i: int) -> Generator[Any, Any, bool]:
     """Unit ``i``'s chair walks the app flow; ``True`` once ``final`` is acknowledged
-    (the photo step follows but does not change that), ``False`` on falling back."""
+    (the photo step follows but does not change that), ``False`` on falling back.
+
+    Each attempt: think, then the request (an outage costs ``target.timeout``; a full
+    target is waited for at most ``target.timeout``; then the latency), then
+    :func:`judge`. The request's waits are written inline rather than as a nested
+    generator: a night makes thousands of them (benchmarks/bench_night.py).
+    """
     env, b, pe = st.env, st.behaviour, st.scenario.people
+    timeout, target, draws = env.timeout, st.target, st.draws[i]
+    wait_max, outages = st.scenario.target.timeout, st.outages
     started, failures = env.now, 0
     think, patience = b.think[i], b.app_patience[i]
     acknowledged = False
     for step in st.steps:
         attempt = 0
         while True:
-            yield env.timeout(think)
+            yield timeout(think)
             t0 = env.now
-            outcome = yield from request(st, i, step)
-            st.app_attempts.append(AppAttempt(i, step, attempt, t0, env.now, outcome))
+            if outages and in_outage(st, t0):
+                yield timeout(wait_max)
+                outcome = "error"
+            else:
+                wait = target.acquire(wait_max)
+                got = True if wait is None else (yield wait)
+                if got:
+                    latency = st.latency(*draws.next())
+                    yield timeout(latency)
+                    target.release()
+                    outcome = judge(st, i, step, latency)
+                else:
+                    outcome = "timeout"
+            st.app_attempts.append(make(AppAttempt, (i, step, attempt, t0, env.now, outcome)))
             attempt += 1
             if outcome == "ok":
                 break
@@ -76,7 +82,7 @@ def use_app(st: NightState, i: int) -> Generator[Any, Any, bool]:
             st.app_failures[i] = failures
             if failures >= pe.app_max_failures or env.now - started >= patience:
                 return acknowledged
-            yield env.timeout(b.backoff[i] * 2 ** (failures - 1))
+            yield timeout(b.backoff[i] * 2 ** (failures - 1))
         if step == "final":
             acknowledged = True
             st.acknowledge(i, "app")

@@ -14,7 +14,7 @@ import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from caucus_rehearsal.simulator.records import NUISANCE, Call
+from caucus_rehearsal.simulator.records import NUISANCE, Call, make
 
 if TYPE_CHECKING:
     from caucus_rehearsal.simulator.night import NightState
@@ -24,12 +24,9 @@ CHUNK = 256
 
 
 def call(st: NightState, caller: int, call_no: int, patience: float,
-         service: float = -1.0) -> Generator[Any, Any, str]:
-    """One dial; returns ``busy``, ``abandoned`` or ``answered`` (after the service).
-
-    ``service`` is the operator's time should the call be answered; a chair's is drawn
-    from its unit's draws when answered (with the typo draw after it).
-    """
+         service: float) -> Generator[Any, Any, str]:
+    """One dial by a nuisance caller; returns ``busy``, ``abandoned`` or ``answered``
+    (after holding an operator for ``service`` minutes). Chairs dial in :func:`phone`."""
     env = st.env
     dial = env.now
     if not st.lines.take():
@@ -43,37 +40,48 @@ def call(st: NightState, caller: int, call_no: int, patience: float,
             st.calls.append(Call(caller, call_no, dial, "abandoned", env.now - dial, 0.0))
             return "abandoned"
     hold = env.now - dial
-    typo = False
-    if caller != NUISANCE:
-        draws = st.draws[caller]
-        service = st.service_time(*draws.next())
-        typo = draws.next()[0] < st.scenario.hotline.typo_rate
     yield env.timeout(service)
     st.operators.release()
     st.lines.put()
-    st.calls.append(Call(caller, call_no, dial, "answered", hold, service, typo))
+    st.calls.append(Call(caller, call_no, dial, "answered", hold, service))
     return "answered"
 
 
 def phone(st: NightState, i: int) -> Generator[Any, Any, bool]:
-    """Unit ``i``'s chair calls until answered (``True``) or out of calls (``False``)."""
-    env, lines, calls = st.env, st.lines, st.calls
+    """Unit ``i``'s chair calls until answered (``True``) or out of calls (``False``).
+
+    Each dial is :func:`call`, written inline for speed (a night has about ten thousand).
+    """
+    env, lines, calls, operators = st.env, st.lines, st.calls, st.operators
     opens = st.scenario.hotline.opens
     patience, redial = st.behaviour.hold_patience[i], st.behaviour.redial_delay[i]
     if st.scenario.hotline.operators == 0:
         return False
     if env.now < opens:
         yield env.timeout(opens - env.now)
-    capacity, timeout = lines.capacity, env.timeout
+    capacity, timeout, abandonment = lines.capacity, env.timeout, st.abandonment
+    draws, typo_rate = st.draws[i], st.scenario.hotline.typo_rate
     for k in range(st.scenario.people.max_calls):
+        dial = env.now
         if capacity and lines.busy >= capacity:  # busy signal: no line to hold on
-            calls.append(Call(i, k, env.now, "busy", 0.0, 0.0))
+            calls.append(make(Call, (i, k, dial, "busy", 0.0, 0.0, False)))
         else:
-            outcome = yield from call(st, i, k, patience[k])
-            if outcome == "answered":
+            lines.busy += 1
+            wait = operators.acquire(patience[k] if abandonment else math.inf)
+            answered = True if wait is None else (yield wait)
+            if answered:
+                hold = env.now - dial
+                service = st.service_time(*draws.next())
+                typo = draws.next()[0] < typo_rate
+                yield timeout(service)
+                operators.release()
+                lines.busy -= 1
+                calls.append(make(Call, (i, k, dial, "answered", hold, service, typo)))
                 st.unit_calls[i] = k + 1
                 st.acknowledge(i, "hotline")
                 return True
+            lines.busy -= 1
+            calls.append(make(Call, (i, k, dial, "abandoned", env.now - dial, 0.0, False)))
         yield timeout(redial[k])
     st.unit_calls[i] = len(redial)
     return False

@@ -15,6 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+make = tuple.__new__
+"""``make(Call, (...all fields...))`` builds a record without the named tuple's Python-level
+``__new__`` (what ``Call._make`` does): the model's hot paths use it, with every field."""
+
 NUISANCE = -1
 """``Call.caller`` of a nuisance caller (chairs' calls carry their unit index)."""
 
