@@ -27,7 +27,8 @@ OPERATOR_TRIES = 3
 def run_chair(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan) -> None:
     """Play one chair's night; counts it done in ``ctx`` whatever happens."""
     try:
-        t = ctx.clock.wall(plan.ready_at)
+        # A chair ready before the live window opens (a daytime satellite) acts at its start.
+        t = max(ctx.clock.wall(plan.ready_at), ctx.clock.t0_wall)
         if t > ctx.end_wall:
             return
         tally = ctx.night.worksheet_json(plan.unit_index)
