@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from caucus_rehearsal.audit import audit_file
+from caucus_rehearsal.audit import audit_file, gap_kind, sde_gap
 from caucus_rehearsal.cli import main
 from caucus_rehearsal.simulator.loader import data_dir
 
@@ -42,14 +42,58 @@ def test_known_2020_errors_are_flagged_for_the_right_reason(report) -> None:  # 
 
 
 def test_statewide_sde_recomputed_from_final_alignments(report) -> None:  # type: ignore[no-untyped-def]
+    """Issue 2 asked for the recomputed SDE within 0.5 of certified; it is not, and the
+    whole gap is the published errors (measured, ``python scripts/sde_gap.py``):
+
+    Buttigieg 565.0722 vs certified 562.9538 (+2.1184), Sanders 563.2255 vs 562.0214
+    (+1.2041). In-state exact matches (1,626 units) contribute exactly 0. Buttigieg's gap:
+    +1.1830 from 17 one-delegate precincts whose delegate went to a non-plurality group
+    (e.g. Story Grant Township, Scott Liberty Township; two of them are ties drawn by the
+    audit's seeded toss, +0.2333 each), +0.9519 from 9 with a delegate to a non-viable
+    group (Polk DES MOINES-79, -76, ELKHART-01: +0.2798 each), -0.1132 from 5 that left a
+    viable group out, +0.0967 from satellites. Sanders': +0.6484 one-delegate, +0.9900
+    rounding or adjustment wrong (Story Ames 3-1 +0.415, Johnson NL06 +0.405), +0.4471
+    non-viable awarded, -0.4040 viable left out (Black Hawk CF W4 P1), -0.1167 final above
+    attendance, -0.3607 satellites (Cedar Rapids Hoover Elementary -0.8591: its published
+    SDE is an attendance share of 116, its first alignment counts 43).
+    """
     sde = report.recomputed_sde
     assert report.reported_sde is not None
-    assert report.reported_sde["Buttigieg"] == pytest.approx(562.954, abs=0.01)
-    assert report.reported_sde["Sanders"] == pytest.approx(562.021, abs=0.01)
-    # Measured: Buttigieg 565.07, Sanders 563.23. The gap is the correction of the flagged
-    # precincts (checked below); over the exact-match units it vanishes.
-    assert abs(sde["Buttigieg"] - 562.954) < 2.5 and abs(sde["Sanders"] - 562.021) < 1.5
-    assert sde["Buttigieg"] > sde["Sanders"]
+    assert report.reported_sde["Buttigieg"] == pytest.approx(562.954, abs=0.001)
+    assert report.reported_sde["Sanders"] == pytest.approx(562.021, abs=0.001)
+    assert sde["Buttigieg"] == pytest.approx(565.0722, abs=0.0005)
+    assert sde["Sanders"] == pytest.approx(563.2255, abs=0.0005)
+    gap = sde_gap(report, ["Buttigieg", "Sanders"])
+    measured = {  # kind: (units, Buttigieg, Sanders)
+        "exact": (1626, 0.0, 0.0),
+        "one_delegate_not_plurality": (17, 1.1830, 0.6484),
+        "delegate_sum": (3, 0.0, 0.0),
+        "final_exceeds_attendance": (4, 0.0, -0.1167),
+        "nonviable_awarded": (9, 0.9519, 0.4471),
+        "viable_not_awarded": (5, -0.1132, -0.4040),
+        "rounding": (14, 0.0, 0.9900),
+        "satellite_exact": (83, 0.0448, -0.3608),
+        "satellite_flagged": (4, 0.0519, 0.0001),
+    }
+    for kind, (n, butt, sand) in measured.items():
+        got_n, sums = gap.by_kind[kind]
+        assert got_n == n, kind
+        assert sums["Buttigieg"] == pytest.approx(butt, abs=0.0006), kind
+        assert sums["Sanders"] == pytest.approx(sand, abs=0.0006), kind
+    for cand in report.candidates:  # the kinds account for the whole gap
+        total = sum(sums[cand] for _, sums in gap.by_kind.values())
+        assert total == pytest.approx(sde[cand] - report.reported_sde[cand], abs=0.001)
+
+
+def test_one_delegate_gap_is_published_errors(report) -> None:  # type: ignore[no-untyped-def]
+    # Each of them gave its single delegate to a group that is not the largest in the
+    # final alignment (or reported no final alignment at all): not a rules reading of ours.
+    units = [u for u in report.units if gap_kind(u) == "one_delegate_not_plurality"]
+    assert len(units) == 17
+    for unit in units:
+        row = unit.row
+        (winner,) = [i for i, d in enumerate(row.delegates) if d]
+        assert row.final[winner] < max(row.final) or max(row.final) == 0
 
 
 def test_exact_units_reproduce_certified_sde(report) -> None:  # type: ignore[no-untyped-def]

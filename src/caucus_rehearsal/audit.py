@@ -50,11 +50,14 @@ class ResultRow:
 
 @dataclass(frozen=True, slots=True)
 class UnitAudit:
-    """The verdict on one unit: its problems (advisory ones included) and exact match."""
+    """The verdict on one unit: its problems (advisory ones included), exact match, and
+    its SDE per candidate recomputed from the final alignment (the reported delegates when
+    they are an exact match; empty when the counts are negative)."""
 
     row: ResultRow
     problems: tuple[rules.Problem, ...]
     exact: bool
+    recomputed_sde: tuple[float, ...] = ()
 
     @property
     def flagged(self) -> bool:
@@ -150,8 +153,8 @@ def audit_rows(candidates: Sequence[str], rows: Sequence[ResultRow], seed: int =
         problems = tuple(rules.check(t, d, row.first, row.final, row.delegates))
         exact = not any(p.code in ("delegate_mismatch", "length_mismatch", "negative_count")
                         for p in problems)
-        units.append(UnitAudit(row, problems, exact))
         if any(p.code == "negative_count" for p in problems):
+            units.append(UnitAudit(row, problems, exact))
             continue
         won = (
             row.delegates
@@ -163,7 +166,9 @@ def audit_rows(candidates: Sequence[str], rows: Sequence[ResultRow], seed: int =
                 stream(seed, "audit", index),
             ).delegates
         )
-        for c, s in zip(candidates, rules.sde(won, row.sde_ratio), strict=True):
+        mine = rules.sde(won, row.sde_ratio)
+        units.append(UnitAudit(row, problems, exact, mine))
+        for c, s in zip(candidates, mine, strict=True):
             recomputed[c] += s
         if reported is not None and row.sde is not None:
             for c, s in zip(candidates, row.sde, strict=True):
@@ -176,6 +181,74 @@ def audit_rows(candidates: Sequence[str], rows: Sequence[ResultRow], seed: int =
         {c: round(v, 4) for c, v in recomputed.items()},
         {c: round(v, 4) for c, v in reported.items()} if reported is not None else None,
     )
+
+
+GAP_KINDS: tuple[str, ...] = (
+    "exact",
+    "one_delegate_not_plurality",
+    "delegate_sum",
+    "final_exceeds_attendance",
+    "nonviable_awarded",
+    "viable_not_awarded",
+    "rounding",
+    "satellite_exact",
+    "satellite_flagged",
+)
+"""Kinds of unit in :func:`sde_gap`, each unit in the first that applies: in-state exact
+matches; D=1 precincts whose delegate went elsewhere than the rules say; then by the
+first problem of a flagged in-state unit (``rounding``: only the rounding or adjustment
+is wrong); satellites (whose SDE is an attendance share) exact or not."""
+
+
+def gap_kind(unit: UnitAudit) -> str:
+    """The :data:`GAP_KINDS` entry of one unit."""
+    if unit.row.satellite:
+        return "satellite_exact" if unit.exact else "satellite_flagged"
+    if unit.exact:
+        return "exact"
+    if unit.row.delegates_total == 1:
+        return "one_delegate_not_plurality"
+    codes = {p.code for p in unit.problems}
+    for kind in ("delegate_sum", "final_exceeds_attendance", "nonviable_awarded",
+                 "viable_not_awarded"):
+        if kind in codes:
+            return kind
+    return "rounding"
+
+
+@dataclass(frozen=True, slots=True)
+class SdeGap:
+    """Recomputed minus reported SDE per candidate, by :data:`GAP_KINDS` (with the number
+    of units of each kind) and per unit (largest first by the sum over ``focus``)."""
+
+    by_kind: dict[str, tuple[int, dict[str, float]]]
+    by_unit: list[tuple[UnitAudit, dict[str, float]]]
+
+
+def sde_gap(report: AuditReport, focus: Sequence[str] = ()) -> SdeGap:
+    """Where recomputed and reported SDE differ; ``ValueError`` without reported SDE.
+
+    ``focus`` names the candidates whose absolute gaps order ``by_unit`` (all when empty);
+    units with no gap at all are left out of ``by_unit``."""
+    cands = report.candidates
+    chosen = [cands.index(c) for c in focus] or list(range(len(cands)))
+    by_kind = {k: (0, dict.fromkeys(cands, 0.0)) for k in GAP_KINDS}
+    by_unit: list[tuple[UnitAudit, dict[str, float]]] = []
+    for unit in report.units:
+        if unit.row.sde is None:
+            raise ValueError(f"{unit.row.unit_id}: no reported SDE to compare with")
+        if not unit.recomputed_sde:
+            continue
+        diff = [a - b for a, b in zip(unit.recomputed_sde, unit.row.sde, strict=True)]
+        kind = gap_kind(unit)
+        n, sums = by_kind[kind]
+        for c, x in zip(cands, diff, strict=True):
+            sums[c] += x
+        by_kind[kind] = (n + 1, sums)
+        if any(abs(x) > 1e-9 for x in diff):
+            by_unit.append((unit, dict(zip(cands, diff, strict=True))))
+    by_unit.sort(key=lambda pair: -sum(abs(pair[1][cands[i]]) for i in chosen))
+    return SdeGap(by_kind, by_unit)
 
 
 def audit_file(path: Path, seed: int = 0) -> AuditReport:
