@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -26,8 +26,21 @@ _JPEG_MAGIC = b"\xff\xd8\xff"
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="token")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-RequestId = Annotated[str | None, Header(alias="X-Request-Id", max_length=200)]
+_HEADERS: list[dict[str, Any]] = [
+    {"name": n, "in": "header", "required": False,
+     "schema": {"type": "string", "maxLength": 200}, "description": d}
+    for n, d in (("Idempotency-Key", "a retry with the same key never counts twice"),
+                 ("X-Request-Id", "recorded with the arrival time in the audit trail"))]
+_DOC: dict[str, Any] = {"parameters": _HEADERS}
+"""The optional headers, documented but read raw (FastAPI header parameters are slow)."""
+
+
+def idem_key(request: Request) -> str | None:
+    """The Idempotency-Key header; 422 when longer than 200 characters."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and len(key) > 200:
+        raise Rejection(422, "invalid_body", "Idempotency-Key: at most 200 characters")
+    return key
 
 _WRITE_ERRORS = errors(400, 401, 403, 404, 409, 413, 422)
 _ACCEPTED: dict[int | str, dict[str, Any]] = {201: {"description": "accepted and committed"}}
@@ -47,57 +60,50 @@ def register(app: FastAPI, svc: Service) -> None:
                             f"this token is for precinct {got[1]!r}, not {pid!r}")
         return f"{role}:{got[1]}"
 
-    @app.post("/v1/auth/chair", tags=["chair"], responses=errors(401, 409, 422, 429))
-    async def chair_login(body: ChairLogin, request: Request, x_request_id: RequestId = None,
-                          idempotency_key: IdemKey = None) -> Response:
+    @app.post("/v1/auth/chair", tags=["chair"], responses=errors(401, 409, 422, 429),
+              openapi_extra=_DOC)
+    async def chair_login(body: ChairLogin, request: Request) -> Response:
         """Sign in with precinct id and PIN; the token writes only that precinct."""
         return reply(svc.login("chair", body.precinct_id, body.pin, meta_of(request, None)))
 
-    @app.post("/v1/auth/operator", tags=["hotline"], responses=errors(401, 409, 422, 429))
-    async def operator_login(body: OperatorLogin, request: Request,
-                             x_request_id: RequestId = None,
-                             idempotency_key: IdemKey = None) -> Response:
+    @app.post("/v1/auth/operator", tags=["hotline"], responses=errors(401, 409, 422, 429),
+              openapi_extra=_DOC)
+    async def operator_login(body: OperatorLogin, request: Request) -> Response:
         """Hotline operator sign-in."""
         return reply(svc.login("operator", body.operator_id, body.password,
                                 meta_of(request, None)))
 
     @app.post("/v1/precincts/{precinct_id}/attendance", tags=["chair"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS})
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_DOC)
     async def attendance(precinct_id: str, body: AttendanceBody, request: Request,
-                         cred: Bearer, x_request_id: RequestId = None,
-                         idempotency_key: IdemKey = None) -> Response:
+                         cred: Bearer) -> Response:
         """The attendee count T, counted at the opening."""
         actor = who(cred, "chair", precinct_id)
         return reply(svc.write("attendance", actor, precinct_id, body.model_dump(),
-                                meta_of(request, idempotency_key)))
+                                meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/first-alignment", tags=["chair"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS})
-    async def first(precinct_id: str, body: FirstBody, request: Request, cred: Bearer,
-                    x_request_id: RequestId = None,
-                    idempotency_key: IdemKey = None) -> Response:
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_DOC)
+    async def first(precinct_id: str, body: FirstBody, request: Request, cred: Bearer) -> Response:
         """The first alignment; must sum to the attendance."""
         actor = who(cred, "chair", precinct_id)
         return reply(svc.write("first", actor, precinct_id, body.model_dump(),
-                                meta_of(request, idempotency_key)))
+                                meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/final-alignment", tags=["chair"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS})
-    async def final(precinct_id: str, body: FinalBody, request: Request, cred: Bearer,
-                    x_request_id: RequestId = None,
-                    idempotency_key: IdemKey = None) -> Response:
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_DOC)
+    async def final(precinct_id: str, body: FinalBody, request: Request, cred: Bearer) -> Response:
         """The final alignment with the delegates; publishes the precinct."""
         actor = who(cred, "chair", precinct_id)
         return reply(svc.write("final", actor, precinct_id, body.model_dump(),
-                                meta_of(request, idempotency_key)))
+                                meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/worksheet", tags=["chair"], status_code=201,
               responses={**_ACCEPTED, **errors(401, 403, 404, 409, 413, 415, 422)},
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
-    async def worksheet(precinct_id: str, request: Request, cred: Bearer,
-                        x_request_id: RequestId = None,
-                        idempotency_key: IdemKey = None) -> Response:
+              openapi_extra={"parameters": _HEADERS, "requestBody": {
+                  "required": True, "content": {
+                      "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def worksheet(precinct_id: str, request: Request, cred: Bearer) -> Response:
         """The photo of the signed worksheet (JPEG bytes, at most 2 MiB)."""
         actor = who(cred, "chair", precinct_id)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -110,14 +116,13 @@ def register(app: FastAPI, svc: Service) -> None:
         digest = hashlib.sha256(data).hexdigest()
         return reply(svc.write("worksheet", actor, precinct_id,
                                 {"sha256": digest, "bytes": len(data)},
-                                meta_of(request, idempotency_key), blob=data))
+                                meta_of(request, idem_key(request)), blob=data))
 
     @app.post("/v1/hotline/precincts/{precinct_id}/report", tags=["hotline"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS})
-    async def hotline(precinct_id: str, body: HotlineReport, request: Request, cred: Bearer,
-                      x_request_id: RequestId = None,
-                      idempotency_key: IdemKey = None) -> Response:
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_DOC)
+    async def hotline(precinct_id: str, body: HotlineReport, request: Request,
+                      cred: Bearer) -> Response:
         """A whole precinct as read over the phone; publishes the precinct."""
         actor = who(cred, "operator", precinct_id)
         return reply(svc.write("hotline_report", actor, precinct_id, body.model_dump(),
-                                meta_of(request, idempotency_key)))
+                                meta_of(request, idem_key(request))))

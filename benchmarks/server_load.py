@@ -1,0 +1,66 @@
+"""A small HTTP/1.1 keep-alive load generator (asyncio + uvloop) for bench_server.py.
+
+Each of ``connections`` connections sends its next pre-built request as soon as the
+previous response is complete; the same generator drives the server and the baselines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+
+def request(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
+            host: str = "127.0.0.1") -> bytes:
+    """The bytes of one HTTP/1.1 request."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    for k, v in (headers or {}).items():
+        lines.append(f"{k}: {v}")
+    if body or method in ("POST", "PUT"):
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _one_conn(port: int, reqs: Sequence[bytes], stop: float, counts: list[int],
+                    statuses: dict[int, int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = 0
+    try:
+        while time.perf_counter() < stop and i < len(reqs):
+            writer.write(reqs[i])
+            i += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            statuses[status] = statuses.get(status, 0) + 1
+            counts[0] += 1
+    finally:
+        writer.close()
+
+
+async def _run(port: int, per_conn: Sequence[Sequence[bytes]], seconds: float,
+               statuses: dict[int, int]) -> tuple[int, float]:
+    counts = [0]
+    t0 = time.perf_counter()
+    await asyncio.gather(*(_one_conn(port, reqs, t0 + seconds, counts, statuses)
+                           for reqs in per_conn))
+    return counts[0], time.perf_counter() - t0
+
+
+def run(port: int, per_conn: Sequence[Sequence[bytes]], seconds: float
+        ) -> tuple[float, dict[int, int]]:
+    """Requests per second over ``seconds`` and the count of each status."""
+    try:
+        import uvloop
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover
+        runner = asyncio.run
+    statuses: dict[int, int] = {}
+    n, elapsed = runner(_run(port, per_conn, seconds, statuses))
+    return n / elapsed, statuses
