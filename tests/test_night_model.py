@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from caucus_rehearsal.simulator import central
 from caucus_rehearsal.simulator.loader import from_mapping, load_scenario
@@ -123,3 +125,28 @@ def test_same_seed_same_night_and_replications_differ() -> None:
     assert a == b
     assert run_night(scn, units, 3).units != a.units
     assert np.isfinite([u.published for u in a.units]).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(operators=st.integers(0, 4), lines=st.integers(0, 6), installed=st.floats(0, 1),
+       abandonment=st.booleans(), seed=st.integers(0, 2**31), replication=st.integers(0, 50))
+def test_every_night_keeps_its_books(operators: int, lines: int, installed: float,
+                                     abandonment: bool, seed: int, replication: int) -> None:
+    """Whatever the staffing: every unit reports through exactly one channel, times
+    only move forward, each hotline unit was answered exactly once, and the hold queue
+    integrates to the sum of the holds (Little's law)."""
+    scn = scenario(scenario={"name": "p", "seed": seed},
+                   hotline={"operators": operators, "lines": lines, "abandonment": abandonment},
+                   people={"app_installed": installed, "max_calls": 3})
+    res = run_night(scn, tiny_roster(25, attendance=200).units, replication)
+    for u in res.units:
+        assert u.channel in ("app", "hotline", "paper")
+        assert u.ready_at <= u.received <= u.verified <= u.published
+        answered = [c for c in res.calls if c.caller == u.unit_index and c.outcome == "answered"]
+        assert len(answered) == (u.channel == "hotline")
+        assert u.channel != "app" or any(a.step == "final" and a.outcome == "ok"
+                                         for a in res.app_attempts
+                                         if a.unit_index == u.unit_index)
+    t, length = queue_length(res)
+    holds = sum(c.hold for c in res.calls if c.outcome != "busy")
+    assert queue_area(t, length) == pytest.approx(holds, rel=1e-9, abs=1e-9)
