@@ -70,37 +70,10 @@ def queue_area(t: Array, length: Array) -> float:
     return float(np.sum(length[:-1] * np.diff(t))) if len(t) > 1 else 0.0
 
 
-def answer_delays(result: NightResult) -> Array:
-    """Per chair who got through: minutes from the first dial to being answered (the
-    hotline wait)."""
-    first: dict[int, float] = {}
-    out = []
-    for c in result.calls:
-        if c.caller == NUISANCE:
-            continue
-        first.setdefault(c.caller, c.dial)
-        if c.outcome == "answered":
-            out.append(c.dial + c.hold - first[c.caller])
-    return np.asarray(out, dtype=float)
-
-
 def channel_counts(result: NightResult) -> dict[str, int]:
     """Units per delivering channel (``none``: not received before the horizon)."""
     counts = Counter(u.channel for u in result.units)
     return {ch: counts.get(ch, 0) for ch in CHANNELS}
-
-
-def attempts(result: NightResult) -> dict[str, int]:
-    """Attempts and failures per channel: app requests, hotline dials, paper deliveries."""
-    app_fail = sum(1 for a in result.app_attempts if a.outcome != "ok")
-    chair_calls = [c for c in result.calls if c.caller != NUISANCE]
-    return {
-        "app_attempts": len(result.app_attempts),
-        "app_failures": app_fail,
-        "hotline_calls": len(chair_calls),
-        "hotline_failures": sum(1 for c in chair_calls if c.outcome != "answered"),
-        "paper_deliveries": sum(1 for u in result.units if u.channel == "paper"),
-    }
 
 
 def call_tallies(result: NightResult) -> dict[str, Any]:
