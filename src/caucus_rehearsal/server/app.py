@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -71,4 +72,14 @@ def create_app(db_path: str | Path = ":memory:", faults: list[str] | tuple[str, 
     routes_data.register(app, service)
     routes_admin.register(app, service, token)
     app.add_middleware(Gate, faults=fault_state)
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = build_openapi()
+        schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["token"] = {"type": "http", "scheme": "bearer",
+                            "description": "from POST /v1/auth/chair or /v1/auth/operator"}
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
