@@ -47,21 +47,24 @@ def call(st: NightState, caller: int, call_no: int, patience: float,
     return "answered"
 
 
-def phone(st: NightState, i: int) -> Generator[Any, Any, bool]:
+def phone(st: NightState, i: int, ready_at: float = -math.inf,
+          finish: bool = False) -> Generator[Any, Any, bool]:
     """Unit ``i``'s chair calls until answered (``True``) or out of calls (``False``).
 
-    Each dial is :func:`call`, written inline for speed (a night has about ten thousand).
+    It first waits until ``ready_at`` (and the hotline's opening). With ``finish`` it
+    also closes the unit's night (:meth:`NightState.finish`): a chair whose first channel
+    is the phone runs this as its whole process, saving a generator level on every one
+    of its dials. Each dial is :func:`call`, written inline for speed.
     """
     env, lines, calls, operators = st.env, st.lines, st.calls, st.operators
-    opens = st.scenario.hotline.opens
+    start = max(ready_at, st.scenario.hotline.opens)
+    if env.now < start:
+        yield env.timeout(start - env.now)
     patience, redial = st.behaviour.hold_patience[i], st.behaviour.redial_delay[i]
-    if st.scenario.hotline.operators == 0:
-        return False
-    if env.now < opens:
-        yield env.timeout(opens - env.now)
     capacity, timeout, abandonment = lines.capacity, env.timeout, st.abandonment
     draws, typo_rate = st.draws[i], st.scenario.hotline.typo_rate
-    for k in range(st.scenario.people.max_calls):
+    done = False
+    for k in range(st.scenario.people.max_calls if operators.servers else 0):
         dial = env.now
         if capacity and lines.busy >= capacity:  # busy signal: no line to hold on
             calls.append(make(Call, (i, k, dial, "busy", 0.0, 0.0, False)))
@@ -79,12 +82,15 @@ def phone(st: NightState, i: int) -> Generator[Any, Any, bool]:
                 calls.append(make(Call, (i, k, dial, "answered", hold, service, typo)))
                 st.unit_calls[i] = k + 1
                 st.acknowledge(i, "hotline")
-                return True
+                done = True
+                break
             lines.busy -= 1
             calls.append(make(Call, (i, k, dial, "abandoned", env.now - dial, 0.0, False)))
+        st.unit_calls[i] = k + 1
         yield timeout(redial[k])
-    st.unit_calls[i] = len(redial)
-    return False
+    if finish:
+        st.finish(i, done)
+    return done
 
 
 def nuisance(st: NightState) -> Generator[Any, Any, None]:

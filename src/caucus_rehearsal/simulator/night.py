@@ -60,6 +60,14 @@ class NightState:
         self.phone_pending = n
         self.processes = 0
 
+    def finish(self, i: int, done: bool) -> None:
+        """Unit ``i``'s chair stops calling: reported (``done``), or the worksheet goes
+        on paper and reaches the party ``paper_delay`` later."""
+        if not done:
+            self.received[i] = self.env.now + self.behaviour.paper_delay[i]
+            self.channel[i] = "paper"
+        self.phone_pending -= 1
+
     def acknowledge(self, i: int, channel: str) -> None:
         """Unit ``i``'s report reached the party now through ``channel``."""
         self.received[i] = self.env.now
@@ -67,19 +75,16 @@ class NightState:
 
 
 def chair(st: NightState, i: int) -> Generator[Any, Any, None]:
-    """Unit ``i``: the meeting, then the app, the hotline and paper, as needed."""
+    """Unit ``i`` whose chair tries the app first: the meeting, the app, then the
+    hotline and paper as needed. (A chair who starts on the phone runs
+    ``phone(st, i, ready_at, finish=True)`` as its process instead.)"""
     env, b = st.env, st.behaviour
     if b.ready_at[i] > env.now:
         yield env.timeout(b.ready_at[i] - env.now)
-    done = False
-    if b.first_channel[i] == "app":
-        done = yield from use_app(st, i)
+    done = yield from use_app(st, i)
     if not done:
         done = yield from phone(st, i)
-    if not done:
-        st.received[i] = env.now + b.paper_delay[i]
-        st.channel[i] = "paper"
-    st.phone_pending -= 1
+    st.finish(i, done)
 
 
 def run_night(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> NightResult:
@@ -90,7 +95,10 @@ def run_night(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> 
     st = NightState(scenario, n, replication, b, start)
     env = st.env
     for i in range(n):
-        env.process(chair(st, i))
+        if b.first_channel[i] == "app":
+            env.process(chair(st, i))
+        else:
+            env.process(phone(st, i, b.ready_at[i], finish=True))
     env.process(nuisance(st))
     st.processes += n + 1
     c = scenario.central
