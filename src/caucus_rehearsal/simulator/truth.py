@@ -198,11 +198,18 @@ def _first_alignment(scenario: Scenario, roster: Roster) -> IntArray:
 
 
 def _realign(scenario: Scenario, roster: Roster, first: IntArray, attendance: IntArray) -> IntArray:
-    """Final alignment: members of non-viable groups go home (``leave_after_nonviable``) or
-    join a viable group, chosen in proportion to its size times the second-choice weight."""
+    """Final alignment after the one realignment, the smallest non-viable group first.
+
+    In each unit the groups not viable in the first alignment are taken from the smallest
+    up: a group that has meanwhile reached the viability number (recruited by earlier
+    ones) stands; otherwise it breaks up, a ``leave_after_nonviable`` fraction of its
+    members go home and each other member joins one of the remaining groups (viable or
+    not yet dispersed), chosen in proportion to that group's current size times the
+    second-choice weight. So near-viable groups can become viable, as in 2020.
+    """
     e = scenario.election
     rng = stream(scenario.scenario.seed, "realign")
-    k = first.shape[1]
+    n = first.shape[0]
     d = np.array([u.delegates for u in roster.units], dtype=np.int64)
     sat = np.array([u.satellite for u in roster.units], dtype=bool)
     tiers = [rules.satellite_delegates(t) if u.satellite else 0
@@ -214,17 +221,29 @@ def _realign(scenario: Scenario, roster: Roster, first: IntArray, attendance: In
     # No group viable: the largest group stands and the others may join it.
     none = ~ok.any(axis=1) & (attendance > 0)
     ok[none, np.argmax(first[none], axis=1)] = True
-    movers = np.where(ok, 0, first)
-    stay = rng.binomial(movers, 1.0 - e.leave_after_nonviable)
+    weak = (first > 0) & ~ok
     mult = second_choice_weights(roster.candidates, e.second_choices, scenario.source)
-    unit_ix, from_ix = np.nonzero(stay)  # only (unit, group) pairs with someone moving
-    weight = (first * ok)[unit_ix, :] * mult[from_ix, :]  # [pair, to]
-    total = weight.sum(axis=1, keepdims=True)
-    has = total[:, 0] > 0  # someone to join (not so when the only group is one's own)
-    pvals = np.where(has[:, None], weight / np.where(has, total[:, 0], 1.0)[:, None], 1.0 / k)
-    moved = rng.multinomial(np.where(has, stay[unit_ix, from_ix], 0), pvals)
-    out: IntArray = first * ok
-    np.add.at(out, unit_ix, moved)
+    out: IntArray = first.copy()
+    # Per unit, its non-viable groups by size (ties by candidate order), smallest first.
+    order = np.argsort(np.where(weak, first, np.iinfo(np.int64).max), axis=1, kind="stable")
+    stay_p = 1.0 - e.leave_after_nonviable
+    for r in range(int(weak.sum(axis=1).max(initial=0))):
+        units = np.flatnonzero(weak[np.arange(n), order[:, r]])
+        group = order[units, r]
+        size = out[units, group]
+        go = size < need[units]  # still short: breaks up
+        units, group, size = units[go], group[go], size[go]
+        if units.size == 0:
+            continue
+        out[units, group] = 0
+        weight = out[units, :] * mult[group, :]
+        total = weight.sum(axis=1)
+        has = total > 0  # someone to join; otherwise the group stays as it is
+        out[units[~has], group[~has]] = size[~has]
+        units, group, size = units[has], group[has], size[has]
+        stay = rng.binomial(size, stay_p)
+        moved = rng.multinomial(stay, weight[has] / total[has, None])
+        out[units, :] += moved
     return out
 
 
