@@ -8,6 +8,7 @@ the number of worker processes.
 from __future__ import annotations
 
 import math
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(scenario: Scenario, units: tuple[Unit, ...]) -> None:
+    # Ctrl-C is the parent's to handle (one line, exit 3), not every worker's traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["scenario"], _WORKER["units"] = scenario, units
 
 
@@ -80,14 +83,19 @@ def run_many(scenario: Scenario, units: tuple[Unit, ...], runs: int, jobs: int =
             if progress:
                 progress(len(out), runs)
         return out
-    size = max(1, min(25, math.ceil(runs / (jobs * 4))))
+    # Small chunks: on Ctrl-C only the chunks already handed to workers still run.
+    size = max(1, min(4, math.ceil(runs / (jobs * 4))))
     chunks = [reps[i:i + size] for i in range(0, runs, size)]
-    with ProcessPoolExecutor(jobs, initializer=_init_worker,
-                             initargs=(scenario, units)) as pool:
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(scenario, units))
+    try:
         for fut in as_completed([pool.submit(_run_chunk, c) for c in chunks]):
             out.extend(fut.result())
             if progress:
                 progress(len(out), runs)
+    except BaseException:  # Ctrl-C or a failed night: drop the chunks not yet started
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return sorted(out, key=lambda o: o.replication)
 
 
