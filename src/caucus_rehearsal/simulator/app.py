@@ -27,16 +27,16 @@ def judge(st: NightState, i: int, step: str, latency: float) -> str:
     """The outcome of a request of unit ``i``'s chair that the target served in
     ``latency`` minutes: a timeout, a server error, a refused sign-in, a chair's mistake
     (``confused``), or ``ok``."""
-    tgt, draws = st.scenario.target, st.draws[i]
+    tgt, draw = st.scenario.target, st.draws.next
     if latency > tgt.timeout:
         return "timeout"
-    if draws.next()[0] < tgt.error_rate:
+    if draw(i)[0] < tgt.error_rate:
         return "error"
     status = st.behaviour.app_status[i]
     if step == "login":
-        if status == "cannot_login" or draws.next()[0] < tgt.login_failure_rate:
+        if status == "cannot_login" or draw(i)[0] < tgt.login_failure_rate:
             return "rejected"
-    elif status == "confused" and draws.next()[0] < st.scenario.people.confused_step_failure:
+    elif status == "confused" and draw(i)[0] < st.scenario.people.confused_step_failure:
         return "chair_error"
     return "ok"
 
@@ -51,11 +51,11 @@ def use_app(st: NightState, i: int) -> Generator[Any, Any, bool]:
     generator: a night makes thousands of them (benchmarks/bench_night.py).
     """
     env, b, pe = st.env, st.behaviour, st.scenario.people
-    timeout, target, draws = env.timeout, st.target, st.draws[i]
+    timeout, target, draw = env.timeout, st.target, st.draws.next
     wait_max, outages = st.scenario.target.timeout, st.outages
     started, failures = env.now, 0
     think, patience = b.think[i], b.app_patience[i]
-    acknowledged = False
+    acknowledged, append = False, st.app_attempts.append
     for step in st.steps:
         attempt = 0
         while True:
@@ -68,13 +68,13 @@ def use_app(st: NightState, i: int) -> Generator[Any, Any, bool]:
                 wait = target.acquire(wait_max)
                 got = True if wait is None else (yield wait)
                 if got:
-                    latency = st.latency(*draws.next())
+                    latency = st.latency(*draw(i))
                     yield timeout(latency)
                     target.release()
                     outcome = judge(st, i, step, latency)
                 else:
                     outcome = "timeout"
-            st.app_attempts.append(make(AppAttempt, (i, step, attempt, t0, env.now, outcome)))
+            append(make(AppAttempt, (i, step, attempt, t0, env.now, outcome)))
             attempt += 1
             if outcome == "ok":
                 break

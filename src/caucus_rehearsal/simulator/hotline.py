@@ -56,38 +56,39 @@ def phone(st: NightState, i: int, ready_at: float = -math.inf,
     is the phone runs this as its whole process, saving a generator level on every one
     of its dials. Each dial is :func:`call`, written inline for speed.
     """
-    env, lines, calls, operators = st.env, st.lines, st.calls, st.operators
+    env, lines, operators = st.env, st.lines, st.operators
+    calls = st.calls
     start = max(ready_at, st.scenario.hotline.opens)
     if env.now < start:
         yield env.timeout(start - env.now)
     patience, redial = st.behaviour.hold_patience[i], st.behaviour.redial_delay[i]
     capacity, timeout, abandonment = lines.capacity, env.timeout, st.abandonment
-    draws, typo_rate = st.draws[i], st.scenario.hotline.typo_rate
-    done = False
+    draw, typo_rate = st.draws.next, st.scenario.hotline.typo_rate
+    append = calls.append
+    done, made = False, 0
     for k in range(st.scenario.people.max_calls if operators.servers else 0):
-        dial = env.now
+        dial, made = env.now, k + 1
         if capacity and lines.busy >= capacity:  # busy signal: no line to hold on
-            calls.append(make(Call, (i, k, dial, "busy", 0.0, 0.0, False)))
+            append(make(Call, (i, k, dial, "busy", 0.0, 0.0, False)))
         else:
             lines.busy += 1
             wait = operators.acquire(patience[k] if abandonment else math.inf)
             answered = True if wait is None else (yield wait)
             if answered:
                 hold = env.now - dial
-                service = st.service_time(*draws.next())
-                typo = draws.next()[0] < typo_rate
+                service = st.service_time(*draw(i))
+                typo = draw(i)[0] < typo_rate
                 yield timeout(service)
                 operators.release()
                 lines.busy -= 1
-                calls.append(make(Call, (i, k, dial, "answered", hold, service, typo)))
-                st.unit_calls[i] = k + 1
+                append(make(Call, (i, k, dial, "answered", hold, service, typo)))
                 st.acknowledge(i, "hotline")
                 done = True
                 break
             lines.busy -= 1
-            calls.append(make(Call, (i, k, dial, "abandoned", env.now - dial, 0.0, False)))
-        st.unit_calls[i] = k + 1
+            append(make(Call, (i, k, dial, "abandoned", env.now - dial, 0.0, False)))
         yield timeout(redial[k])
+    st.unit_calls[i] = made
     if finish:
         st.finish(i, done)
     return done

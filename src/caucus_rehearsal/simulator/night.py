@@ -18,11 +18,11 @@ import simpy
 
 from caucus_rehearsal.simulator import central
 from caucus_rehearsal.simulator.app import use_app
-from caucus_rehearsal.simulator.draws import Behaviour, draw_behaviour, sampler, unit_draws
+from caucus_rehearsal.simulator.draws import Behaviour, EnvDraws, draw_behaviour, sampler
 from caucus_rehearsal.simulator.hotline import nuisance, phone
 from caucus_rehearsal.simulator.plan import APP_STEPS
 from caucus_rehearsal.simulator.queues import Lines, Pool
-from caucus_rehearsal.simulator.records import AppAttempt, Call, NightResult, UnitOutcome
+from caucus_rehearsal.simulator.records import AppAttempt, Call, NightResult, UnitOutcome, make
 from caucus_rehearsal.simulator.roster import Unit
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.streams import stream
@@ -39,7 +39,7 @@ class NightState:
         self.scenario = s
         self.env = simpy.Environment(initial_time=start)
         self.behaviour = behaviour
-        self.draws = unit_draws(s.seed, replication, n)
+        self.draws = EnvDraws(s.seed, replication, n)
         self.nuisance_rng = stream(s.seed, "night", replication, "nuisance")
         self.target = Pool(self.env, s.target.capacity)
         self.operators = Pool(self.env, s.hotline.operators)
@@ -108,9 +108,9 @@ def run_night(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> 
     verified = central.verify(received, b.validate, b.verify, c.verifiers)
     published = central.publish(c, verified)
     outcomes = tuple(
-        UnitOutcome(i, b.ready_at[i], channel[i], st.app_failures[i], st.unit_calls[i],
-                    received[i], verified[i], published[i])
-        for i in range(n))
+        make(UnitOutcome, row) for row in zip(range(n), b.ready_at, channel, st.app_failures,
+                                              st.unit_calls, received, verified, published,
+                                              strict=True))
     events = next(env._eid)  # SimPy's count of scheduled events
     return NightResult(replication, outcomes, tuple(st.app_attempts), tuple(st.calls),
                        st.processes, events)
