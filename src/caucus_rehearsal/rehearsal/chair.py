@@ -20,6 +20,8 @@ from caucus_rehearsal.rehearsal.send import send, wait_until
 from caucus_rehearsal.simulator.plan import ChairPlan
 from caucus_rehearsal.simulator.streams import stream
 
+EARLY_SPREAD_MIN = 1.0
+"""Simulated minutes over which chairs ready before the live window are spread."""
 OPERATOR_TRIES = 3
 """Times an operator re-sends a report that failed for a server error or timeout."""
 
@@ -27,8 +29,12 @@ OPERATOR_TRIES = 3
 def run_chair(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan) -> None:
     """Play one chair's night; counts it done in ``ctx`` whatever happens."""
     try:
-        # A chair ready before the live window opens (a daytime satellite) acts at its start.
-        t = max(ctx.clock.wall(plan.ready_at), ctx.clock.t0_wall)
+        t = ctx.clock.wall(plan.ready_at)
+        if t < ctx.clock.t0_wall:
+            # Ready before the live window opens (a daytime satellite): act within its first
+            # simulated minute, spread out (all at one instant would be an artefact).
+            spread = float(stream(ctx.scenario.seed, "live-early", plan.unit_index).random())
+            t = ctx.clock.t0_wall + ctx.wall_s(EARLY_SPREAD_MIN * spread)
         if t > ctx.end_wall:
             return
         tally = ctx.night.worksheet_json(plan.unit_index)

@@ -56,7 +56,10 @@ class PublicReader(FastHttpUser):
         self.interval = max(0.05, ctx.scenario.live.poll_interval * 60)
         if self.storm:
             self.interval /= STORM_SPEEDUP
-        self.next = max(time.time(), ctx.clock.t0_wall)
+        # Readers keep their own phase: in step they would all poll in the same instant
+        # and queue behind one another (self-inflicted send lag).
+        phase = self.interval * ((number * 0.618034) % 1.0)
+        self.next = max(time.time(), ctx.clock.t0_wall) + phase
 
     @task
     def poll(self) -> None:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
@@ -137,6 +138,23 @@ def _build_shard(environment: Any, **_: Any) -> None:
     timeout_s = ctx.scenario.live.request_timeout * 60
     for cls in (ChairUser, PublicReader, AdversaryUser):
         cls.network_timeout = cls.connection_timeout = timeout_s
+    _freeze_heap()
+
+
+@events.spawning_complete.add_listener  # type: ignore[untyped-decorator]
+def _on_spawned(**_: Any) -> None:
+    _freeze_heap()
+
+
+def _freeze_heap() -> None:
+    """Move everything built so far (the night, the users) out of the collector's sight.
+
+    A full collection over the 1,765-unit night and its users stalls the event loop for
+    a few hundred ms (measured: a 270 ms send-lag spike at iowa-2020 speed 60); frozen
+    objects are never traversed again, so later collections stay short.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class ChairUser(FastHttpUser):
