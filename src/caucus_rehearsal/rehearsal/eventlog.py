@@ -18,6 +18,9 @@ EVENTS_FILE = "events.jsonl"
 DATA_FINAL_STEPS = {("app", "final"), ("hotline", "report"), ("paper", "delivered")}
 """(channel, step) pairs whose ``ok`` outcome acknowledges a unit."""
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+"""One encoder for every line: ``json.dumps`` with options builds a new one per call."""
+
 FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error"})
 """Outcomes that count as errors of the target in the live status line."""
 
@@ -32,8 +35,7 @@ class EventLog:
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record as one line."""
-        line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
-        os.write(self._fd, line.encode("utf-8"))
+        os.write(self._fd, (_ENCODER.encode(record) + "\n").encode("utf-8"))
 
     def close(self) -> None:
         """Close the file (further writes fail)."""

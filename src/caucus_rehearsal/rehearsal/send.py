@@ -52,8 +52,9 @@ def send(client: Any, ctx: RunContext, call: HttpCall, intended: float, *, unit_
                 reply = Reply("timeout" if "timeout" in err or "timed out" in err
                               else "conn_error", detail=err[:200])
             else:
-                hdrs = {k.lower(): v for k, v in (resp.headers or {}).items()}
-                reply = ctx.adapter.interpret(call, status, hdrs, resp.content or b"")
+                # geventhttpclient's headers look names up case-insensitively already.
+                reply = ctx.adapter.interpret(call, status, resp.headers or {},
+                                              resp.content or b"")
             if reply.outcome in good:
                 resp.success()
             else:
@@ -66,8 +67,8 @@ def send(client: Any, ctx: RunContext, call: HttpCall, intended: float, *, unit_
     if log:
         record: dict[str, Any] = {
             "unit_id": unit_id, "actor": actor, "channel": channel, "step": call.step,
-            "attempt": attempt, "intended_wall": round(intended, 6),
-            "sent_wall": round(sent, 6), "latency_ms": round(latency_ms, 3),
+            "attempt": attempt, "intended_wall": intended,
+            "sent_wall": sent, "latency_ms": round(latency_ms, 3),
             "status": status,
             "outcome": "rejected" if reply.outcome == "unauthorized" else reply.outcome,
             "request_id": rid,

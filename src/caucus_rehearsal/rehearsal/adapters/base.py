@@ -113,10 +113,12 @@ class TargetAdapter:
     def interpret(self, call: HttpCall, status: int, headers: Mapping[str, str],
                   body: bytes) -> Reply:
         """What the answer to ``call`` meant; the default reads the status only."""
+        if status < 400:
+            return Reply(outcome_of_status(status))
         retry = headers.get("retry-after") or headers.get("Retry-After")
         return Reply(outcome_of_status(status),
                      retry_after_s=float(retry) if retry and retry.isdigit() else None,
-                     detail=_short(body) if status >= 400 else "")
+                     detail=_short(body))
 
     # ---- orchestration face -------------------------------------------------------------
     def health(self, client: httpx.Client) -> None:
