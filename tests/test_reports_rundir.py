@@ -42,9 +42,9 @@ class RunBuilder:
         self.audit: list[dict[str, Any]] = []
 
     def unit(self, uid: str, truth: dict[str, Any], worksheet: dict[str, Any] | None = None,
-             error: str | None = None) -> None:
-        self.truth.append({"unit_id": uid, "county": "Adair", "precinct": f"P {uid}",
-                           "satellite": False, "delegates_total": 4, "coin_toss": False,
+             error: str | None = None, county: str = "Adair", satellite: bool = False) -> None:
+        self.truth.append({"unit_id": uid, "county": county, "precinct": f"P {uid}",
+                           "satellite": satellite, "delegates_total": 4, "coin_toss": False,
                            "tally": truth})
         ws = worksheet if worksheet is not None else truth
         self.plan.append({"unit_id": uid, "worksheet": {"tally": ws, "error": error,
@@ -90,16 +90,22 @@ class RunBuilder:
                         "statewide": statewide, "precincts": precincts}})
 
     def write(self, status: str = "complete", gates: tuple[str, ...] = ("data_loss == 0",),
-              overrides: tuple[str, ...] = ()) -> Path:
+              overrides: tuple[str, ...] = (), toml: str = "",
+              server_faults: tuple[str, ...] = (),
+              roster: dict[str, Any] | None = None) -> Path:
+        """Write the files; ``toml`` is appended to ``scenario.toml``."""
         p = self.path
         p.mkdir(parents=True, exist_ok=True)
         gate_list = ", ".join(json.dumps(g) for g in gates)
-        (p / "scenario.toml").write_text(f'gates = [{gate_list}]\n[scenario]\nname = "hand"\n')
+        (p / "scenario.toml").write_text(
+            f'gates = [{gate_list}]\n[scenario]\nname = "hand"\n' + toml)
+        if roster is not None:
+            (p / "roster.json").write_text(json.dumps(roster))
         (p / "run.json").write_text(json.dumps({
             "scenario": "hand", "scenario_file": "scenario.toml", "overrides": list(overrides),
             "seed": 1, "speed": 60.0, "sim_start_min": -30.0, "sim_end_min": 360.0,
             "t0_wall": T0, "target": "http://127.0.0.1:1", "reference_server": True,
-            "server_faults": [], "status": status, "version": "0.1.0"}))
+            "server_faults": list(server_faults), "status": status, "version": "0.1.0"}))
         for name, rows in (("truth", self.truth), ("plan", self.plan),
                            ("events", self.events), ("snapshots", self.snapshots),
                            ("audit", self.audit)):

@@ -18,12 +18,13 @@ from typing import Any
 from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, InputFileError
 from caucus_rehearsal.reports.figures import build_charts, save_charts
 from caucus_rehearsal.reports.findings import Finding, findings, unit_name
-from caucus_rehearsal.reports.metrics import GateResult, evaluate, fidelity
+from caucus_rehearsal.reports.metrics import GateResult, evaluate, fidelity, hotline
 from caucus_rehearsal.reports.page import render
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, reconcile
 from caucus_rehearsal.reports.rundir import RunDir, read_run_dir
 from caucus_rehearsal.simulator.gates import Gate
 from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.units import format_clock
 
 SUMMARY_VERSION = 1
@@ -43,14 +44,58 @@ class ReportOutcome:
     reconciliation: Reconciliation
 
 
-def scenario_gates(run: RunDir) -> tuple[Gate, ...]:
-    """The gates of the scenario as used (``scenario.toml`` with ``run.json``'s overrides)."""
+def run_scenario(run: RunDir) -> Scenario:
+    """The scenario as used (``scenario.toml`` with ``run.json``'s overrides)."""
     name = str(run.run.get("scenario_file") or "scenario.toml")
     path = run.path / name
     if not path.is_file():
         raise InputFileError(f"{path}: missing (the scenario as used by the run)")
     overrides = [str(o) for o in run.run.get("overrides") or []]
-    return load_scenario(str(path), overrides).gates
+    return load_scenario(str(path), overrides)
+
+
+def scenario_gates(run: RunDir) -> tuple[Gate, ...]:
+    """The gates of the scenario as used."""
+    return run_scenario(run).gates
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPlan:
+    """Server faults of a run: ``whole_run`` (``run.json`` ``server_faults``, on from the
+    start) and ``scheduled`` (``[[live.faults]]``: fault, on at, off at or None) which the
+    run switches only on the reference server (``applied``)."""
+
+    whole_run: tuple[str, ...]
+    scheduled: tuple[tuple[str, float, float | None], ...]
+    applied: bool
+
+    def text(self) -> str:
+        """``incomplete-output from 21:00`` ..., or ``none``."""
+        parts = [f"{f} (whole run)" for f in self.whole_run]
+        for fault, at, until in self.scheduled:
+            when = f"{format_clock(at)}–{format_clock(until)}" if until is not None \
+                else f"from {format_clock(at)}"
+            parts.append(f"{fault} {when}" + ("" if self.applied else
+                                               " (not applied: not the reference server)"))
+        return ", ".join(parts) or "none"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"whole_run": list(self.whole_run), "applied": self.applied,
+                "scheduled": [{"fault": f, "at": format_clock(at),
+                               "until": None if u is None else format_clock(u)}
+                              for f, at, u in self.scheduled]}
+
+
+def fault_plan_of_run(run: RunDir) -> FaultPlan:
+    """:func:`fault_plan` with the run's own scenario."""
+    return fault_plan(run, run_scenario(run))
+
+
+def fault_plan(run: RunDir, scenario: Scenario) -> FaultPlan:
+    """The server faults set for the run and those scheduled by its scenario."""
+    return FaultPlan(tuple(str(f) for f in run.run.get("server_faults") or []),
+                     tuple((f.fault, f.at, f.until) for f in scenario.live.faults),
+                     run.run.get("reference_server") is not False)
 
 
 def _num(v: float | None, digits: int = 6) -> float | None:
@@ -69,7 +114,8 @@ def _gate_json(g: GateResult) -> dict[str, Any]:
 
 
 def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: list[Finding],
-            fid: dict[str, float | int | None], verdict: str) -> dict[str, Any]:
+            fid: dict[str, float | int | None], verdict: str,
+            faults: FaultPlan | None = None) -> dict[str, Any]:
     """The content of ``summary.json``."""
     lost = [u for u in rec.units if u.klass == "acknowledged_not_published"]
     sw = rec.statewide
@@ -78,6 +124,7 @@ def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: li
         "verdict": verdict,
         "scenario": run.run.get("scenario"),
         "run_status": run.status,
+        "server_faults": (faults or fault_plan_of_run(run)).as_json(),
         "partial": run.partial,
         "truncated_files": sorted(run.truncated),
         "units": len(rec.units),
@@ -95,6 +142,7 @@ def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: li
                       "truth_sde_leader": list(sw.truth_winner),
                       "published_sde_leader": list(sw.published_winner),
                       "winner_differs": sw.winner_differs},
+        "hotline": hotline(run.events).figures(),
         "schedule_fidelity": fid,
         "findings": [f.text for f in found],
     }
@@ -126,17 +174,19 @@ def build_report(run_dir: Path) -> ReportOutcome:
     """
     run_dir = Path(run_dir)
     run = read_run_dir(run_dir)
-    gates = evaluate(run, rec := reconcile(run), scenario_gates(run))
+    scenario = run_scenario(run)
+    faults = fault_plan(run, scenario)
+    gates = evaluate(run, rec := reconcile(run), scenario.gates)
     found = findings(run, rec, gates)
     fid = fidelity(run)
     verdict = "fail" if any(g.passed is False for g in gates) else "pass"
     charts = build_charts(run, rec)
     paths = save_charts(charts, run_dir / "charts")
-    doc = summary(run, rec, gates, found, fid, verdict)
+    doc = summary(run, rec, gates, found, fid, verdict, faults)
     files = {
         "summary.json": json.dumps(doc, indent=2, allow_nan=False) + "\n",
         "precincts.csv": precincts_csv(rec),
-        "report.html": render(run, rec, gates, found, fid, charts, verdict),
+        "report.html": render(run, rec, gates, found, fid, charts, verdict, faults.text()),
     }
     for name, text in files.items():
         path = run_dir / name

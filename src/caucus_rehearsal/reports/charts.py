@@ -156,16 +156,22 @@ def plot_hotline_queue(ax: Axes, callers: Sequence[Json]) -> list[Any]:
                         color="#f9a825"))
 
 
-def plot_hotline_waits(ax: Axes, callers: Sequence[Json]) -> list[Any]:
-    """Each hold's length at the time it ended: answered (dots) or abandoned (crosses)."""
+def plot_hotline_waits(ax: Axes, callers: Sequence[Json],
+                       waits: Sequence[tuple[float, float]] = ()) -> list[Any]:
+    """Each chair's wait (first dial to answer; triangles) at the minute it was answered,
+    and each single hold's length when it ended: answered (dots) or abandoned (crosses)."""
     artists: list[Any] = []
+    if waits:
+        artists.append(ax.scatter([w[0] for w in waits], [w[1] for w in waits], s=14,
+                                  marker="^", color="#1565c0", alpha=0.6,
+                                  label="wait since first dial"))
     for outcome, marker, colour in (("answered", "o", "#2e7d32"), ("abandoned", "x", "#c62828")):
         pts = [(float(e.get("sim_min", 0.0)), float(e["wait_min"])) for e in callers
                if e.get("outcome") == outcome and isinstance(e.get("wait_min"), int | float)]
         if pts:
             artists.append(ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=12,
-                                      marker=marker, color=colour, label=outcome))
-    ax.set_ylabel("minutes on hold")
+                                      marker=marker, color=colour, label=f"hold, {outcome}"))
+    ax.set_ylabel("minutes")
     clock_axis(ax)
     if artists:
         ax.legend(fontsize=8)

@@ -20,6 +20,7 @@ from caucus_rehearsal.reports import charts
 from caucus_rehearsal.reports.metrics import (
     FAILED_OUTCOMES,
     arrival_lags_ms,
+    hotline,
     published_curve,
     received_curve,
     requests,
@@ -66,9 +67,9 @@ def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
         charts.plot_reporting_curve(ax[0], received_curve(rec), published_curve(run), n,
                                     run.band)
 
-    def hotline(ax: list[Axes]) -> None:
+    def hotline_chart(ax: list[Axes]) -> None:
         charts.plot_hotline_queue(ax[0], callers)
-        charts.plot_hotline_waits(ax[1], callers)
+        charts.plot_hotline_waits(ax[1], callers, hotline(run.events).waits)
 
     def latency(ax: list[Axes]) -> None:
         charts.plot_latency(ax[0], reqs)
@@ -93,7 +94,9 @@ def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
         ("latency", "Request latency and errors per endpoint",
          "15-minute bins of simulated time.", latency, 2, 6.5),
         ("hotline", "Hotline queue and waits",
-         "Callers on hold, and each hold's length when it ended.", hotline, 2, 6.0),
+         "Callers on hold; each chair's wait from its first dial to an operator answering "
+         "(busy signals and redials included), and each single hold's length.",
+         hotline_chart, 2, 6.0),
         ("schedule_lag", "Schedule lag",
          "How late the load generator sent each attempt (and when the target received it, "
          "if its audit trail was read).",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from caucus_rehearsal.reports.metrics import GateResult
+from caucus_rehearsal.reports.metrics import GateResult, hotline, pct
 from caucus_rehearsal.reports.reconcile import Reconciliation, UnitResult
 from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.simulator.units import format_clock
 
 NAMES_SHOWN = 5
 """Unit names quoted in one finding before '... and N more'."""
@@ -45,6 +46,36 @@ def _fmt(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def _gate_text(g: GateResult, run: RunDir, n: int) -> str:
+    """A failed gate in plain words (the gate itself in brackets)."""
+    metric, v, at = g.gate.metric, g.value, g.gate.by
+    when = f"by {format_clock(at)}" if at is not None else "by the end of the run"
+    tail = f" (gate '{g.gate}')."
+    if v is None:
+        return f"Gate '{g.gate}' failed."
+    if metric in ("published_fraction", "received_fraction"):
+        what = "published" if metric == "published_fraction" else "acknowledged by the server"
+        return f"Only {round(v * n)} of {n} precincts ({v:.0%}) were {what} {when}" + tail
+    if metric.startswith("hotline_wait"):
+        h = hotline(run.events)
+        waits = [w for _, w in h.waits]
+        med = pct(waits, 50.0) if waits else 0.0
+        never = (f"; {_plural(h.never_answered, 'chair')} who dialled never got through"
+                 if h.never_answered else "")
+        return (f"Chairs waited up to {max(waits, default=0.0):.0f} minutes (median "
+                f"{med:.0f}) from their first dial to an operator answering{never}" + tail)
+    if metric.startswith("minutes_to_95pct"):
+        what = metric.removeprefix("minutes_to_95pct_")
+        if v == float("inf"):
+            return f"95% of the precincts were never {what}" + tail
+        return f"95% of the precincts were {what} only at {format_clock(v)}" + tail
+    if metric == "p95_latency_ms":
+        return f"Requests were slow: 95% answered within {v:.0f} ms" + tail
+    if metric == "error_rate":
+        return f"{v:.1%} of requests to the target failed ({g.note})" + tail
+    return f"Gate '{g.gate}' failed: measured {_fmt(v)}" + (f" ({g.note})." if g.note else ".")
+
+
 def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[Finding]:
     """Every finding of the run, most serious first (ties keep this function's order)."""
     out: list[Finding] = []
@@ -62,8 +93,11 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[
                            "recorded, so nothing could be checked against what was published."))
     lost = by_class["acknowledged_not_published"]
     if lost and rec.has_snapshots:
+        acked = sorted(u.ack_min for u in lost if u.ack_min is not None)
+        span = f" ({format_clock(acked[0])} to {format_clock(acked[-1])})" \
+            if len(acked) > 1 else ""
         out.append(Finding(2, "data_loss", f"{_plural(len(lost), 'precinct')} acknowledged by "
-                           f"the server never appeared in the published results: "
+                           f"the server{span} never appeared in the published results: "
                            f"{_names(lost)}."))
     altered = [u for u in rec.units if u.mismatched]
     if altered:
@@ -84,10 +118,10 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[
         out.append(Finding(5, "unknown", f"The published results list "
                            f"{_plural(len(rec.unknown_published), 'unit')} not in the roster: "
                            f"{', '.join(rec.unknown_published[:NAMES_SHOWN])}."))
+    said = {f.key for f in out}
     for g in gates:
-        if g.passed is False:
-            out.append(Finding(6, f"gate:{g.gate}", f"Gate '{g.gate}' failed: measured "
-                               f"{_fmt(g.value)}" + (f" ({g.note})." if g.note else ".")))
+        if g.passed is False and g.gate.metric not in said:
+            out.append(Finding(6, f"gate:{g.gate}", _gate_text(g, run, n)))
     ws_pub = by_class["worksheet_error_published"]
     if ws_pub:
         out.append(Finding(7, "worksheet_published", f"{_plural(len(ws_pub), 'worksheet error')}"
@@ -98,6 +132,14 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[
         out.append(Finding(7, "different", f"{_plural(len(other), 'precinct')} "
                            f"{'was' if len(other) == 1 else 'were'} published with a difference "
                            f"from the truth: {_names(other)}."))
+    shared = [u for u in rec.units if u.sde_shared_with_lost]
+    if shared:
+        groups = sorted({u.sde_shared_with_lost for u in shared})
+        out.append(Finding(7, "sde_shared", f"{_plural(len(shared), 'published satellite')} "
+                           f"of {', '.join(groups)} share their group's state delegates with "
+                           "satellites the server acknowledged but never published, so the "
+                           "published SDE of these groups fall short by the lost satellites' "
+                           "share."))
     never = by_class["never_acknowledged"]
     if never:
         out.append(Finding(8, "never", f"{_plural(len(never), 'precinct')} of {n} never got "

@@ -54,6 +54,64 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
+@dataclass(frozen=True, slots=True)
+class Hotline:
+    """The hotline as the chairs lived it (simulation minutes).
+
+    ``waits`` holds, per chair an operator answered, (minute answered, wait): the time
+    from the chair's first dial to the first answer, busy signals and redials included
+    (``rehearse simulate``'s ``hotline_wait_*``). ``holds`` are single holds (one call on
+    hold until answered or abandoned). ``never_answered`` counts chairs who dialled but
+    were never answered.
+    """
+
+    waits: tuple[tuple[float, float], ...]
+    never_answered: int
+    holds: tuple[float, ...]
+    abandoned: int
+    busy: int
+
+    def figures(self) -> dict[str, float | int]:
+        """The summary figures (minutes, counts), rounded for ``summary.json``."""
+        w = [x for _, x in self.waits]
+        return {"chairs_answered": len(w), "chairs_never_answered": self.never_answered,
+                "wait_median_min": round(pct(w, 50.0), 3) if w else 0.0,
+                "wait_max_min": round(max(w), 3) if w else 0.0,
+                "holds": len(self.holds),
+                "hold_median_min": round(pct(list(self.holds), 50.0), 3) if self.holds else 0.0,
+                "hold_max_min": round(max(self.holds), 3) if self.holds else 0.0,
+                "abandoned_holds": self.abandoned, "busy_signals": self.busy}
+
+
+def hotline(events: list[Json]) -> Hotline:
+    """Read the hotline caller events (``actor`` ``caller``, keyed by ``unit_id``).
+
+    A chair's wait starts at its earliest ``call`` (or, if no dial was recorded, at the
+    start of the hold that was answered) and ends at its earliest ``answered``.
+    """
+    first: dict[str, float] = {}
+    answered: dict[str, float] = {}
+    holds: list[float] = []
+    abandoned = busy = 0
+    for e in events:
+        if e.get("actor") != "caller":
+            continue
+        uid, minute = str(e.get("unit_id", "")), float(e.get("sim_min", 0.0))
+        outcome, wait = e.get("outcome"), e.get("wait_min")
+        if e.get("step") == "call":
+            first[uid] = min(first.get(uid, minute), minute)
+        busy += outcome == "busy"
+        if outcome in ("answered", "abandoned") and isinstance(wait, int | float):
+            holds.append(float(wait))
+            abandoned += outcome == "abandoned"
+            first[uid] = min(first.get(uid, minute - float(wait)), minute - float(wait))
+        if outcome == "answered":
+            answered[uid] = min(answered.get(uid, minute), minute)
+    waits = tuple(sorted((at, max(0.0, at - first.get(uid, at)))
+                         for uid, at in answered.items()))
+    return Hotline(waits, len(set(first) - set(answered)), tuple(holds), abandoned, busy)
+
+
 def received_curve(rec: Reconciliation) -> list[float]:
     """Sorted simulation minutes at which units were acknowledged."""
     return sorted(u.ack_min for u in rec.units if u.ack_min is not None)
@@ -143,13 +201,17 @@ def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) ->
     if metric == "error_rate":
         bad = sum(1 for e in reqs if e.get("outcome") in FAILED_OUTCOMES)
         return Measure(bad / len(reqs) if reqs else None, f"{bad} of {len(reqs)} requests")
-    holds = [float(e["wait_min"]) for e in run.events if e.get("actor") == "caller"
-             and e.get("outcome") in ("answered", "abandoned")
-             and isinstance(e.get("wait_min"), int | float)]
-    if metric == "hotline_wait_max_min":
-        return Measure(max(holds, default=0.0), f"{len(holds)} holds")
-    if metric == "hotline_wait_median_min":
-        return Measure(pct(holds, 50.0) if holds else 0.0, f"{len(holds)} holds")
+    if metric.startswith("hotline_"):
+        h = hotline(run.events)
+        waits = [w for _, w in h.waits]
+        chairs = f"{len(waits)} chairs answered (first dial to answer)" + (
+            f"; {h.never_answered} never answered" if h.never_answered else "")
+        if metric == "hotline_wait_max_min":
+            return Measure(max(waits, default=0.0), chairs)
+        if metric == "hotline_wait_median_min":
+            return Measure(pct(waits, 50.0) if waits else 0.0, chairs)
+        if metric == "hotline_hold_max_min":
+            return Measure(max(h.holds, default=0.0), f"{len(h.holds)} single holds")
     if metric == "abandoned_calls":
         return Measure(float(sum(1 for e in run.events if e.get("actor") == "caller"
                                  and e.get("outcome") == "abandoned")))

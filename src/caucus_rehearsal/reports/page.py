@@ -15,13 +15,16 @@ from typing import Any
 
 from caucus_rehearsal.reports.figures import Chart
 from caucus_rehearsal.reports.findings import Finding, unit_name
-from caucus_rehearsal.reports.metrics import GateResult
+from caucus_rehearsal.reports.metrics import GateResult, hotline
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation
 from caucus_rehearsal.reports.rundir import RunDir
 from caucus_rehearsal.simulator.units import format_clock
 
-ROWS_SHOWN = 200
-"""Rows of a per-precinct table shown on the page (precincts.csv has them all)."""
+ROWS_OPEN = 20
+"""Rows of each class's table shown open; the rest are in a collapsed ``<details>``."""
+
+ROWS_SHOWN = 2000
+"""Rows of a class's table on the page at most (precincts.csv has them all)."""
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;
@@ -41,6 +44,7 @@ td.r-na{color:#757575}
 figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
 figure img{max-width:100%;height:auto;border:1px solid #eeeeee}
 figcaption{color:#616161;font-size:.9em}
+summary{cursor:pointer;color:#1565c0;margin:.3em 0}
 @media print{body{max-width:none;margin:0}h2{page-break-after:avoid;break-after:avoid}
 table,tr{page-break-inside:avoid;break-inside:avoid}.verdict{border-width:3px}}
 """
@@ -87,18 +91,49 @@ def _gates(gates: list[GateResult]) -> str:
 
 
 def _units(rec: Reconciliation) -> str:
+    """Per class (in :data:`CLASSES` order) the units that were not published correctly:
+    the first :data:`ROWS_OPEN` shown, the rest (up to :data:`ROWS_SHOWN`) collapsed."""
     bad = [u for u in rec.units if u.klass != "published_correctly"]
-    order = list(CLASSES)
-    bad.sort(key=lambda u: (order.index(u.klass), u.unit_id))
     if not bad:
         return "<p>Every precinct was published exactly as the truth.</p>"
-    rows = [(unit_name(u), CLASSES[u.klass], u.reason, u.channel or "-",
-             format_clock(u.ack_min) if u.ack_min is not None else "-")
-            for u in bad[:ROWS_SHOWN]]
-    more = (f"<p>… and {len(bad) - ROWS_SHOWN} more in precincts.csv.</p>"
-            if len(bad) > ROWS_SHOWN else "")
-    return _table(("precinct", "class", "what happened", "channel", "acknowledged"),
-                  rows) + more
+    head = ("precinct", "what happened", "channel", "acknowledged")
+    out = []
+    for klass, label in CLASSES.items():
+        units = [u for u in bad if u.klass == klass]
+        if not units:
+            continue
+        rows = [(unit_name(u), u.reason, u.channel or "-",
+                 format_clock(u.ack_min) if u.ack_min is not None else "-") for u in units]
+        out.append(f"<h3 id='class-{klass}'>{escape(label.capitalize())}: {len(units)}</h3>")
+        out.append(_table(head, rows[:ROWS_OPEN]))
+        rest = rows[ROWS_OPEN:ROWS_SHOWN]
+        if rest:
+            out.append(f"<details><summary>Show the other {len(rest)}"
+                       + (f" (of {len(rows) - ROWS_OPEN}; all are in precincts.csv)"
+                          if len(rows) > ROWS_SHOWN else "")
+                       + "</summary>" + _table(head, rest) + "</details>")
+    return "\n".join(out)
+
+
+def _hotline(run: RunDir) -> str:
+    h = hotline(run.events).figures()
+    rows = [
+        ("chairs an operator answered", h["chairs_answered"]),
+        ("chairs who dialled but were never answered", h["chairs_never_answered"]),
+        ("wait, median (first dial to answer, busy signals and redials included), min",
+         h["wait_median_min"]),
+        ("wait, longest, min", h["wait_max_min"]),
+        ("single holds (one call on hold)", h["holds"]),
+        ("hold, median, min", h["hold_median_min"]),
+        ("hold, longest, min", h["hold_max_min"]),
+        ("holds abandoned", h["abandoned_holds"]),
+        ("busy signals", h["busy_signals"]),
+    ]
+    if not h["chairs_answered"] and not h["busy_signals"] and not h["holds"]:
+        return "<p>No hotline call was recorded.</p>"
+    return ("<p>A chair's <b>wait</b> runs from its first dial to an operator answering; "
+            "a <b>hold</b> is one call's time on hold.</p>"
+            + _table(("figure", "value"), rows, num=(1,)))
 
 
 def _statewide(rec: Reconciliation) -> str:
@@ -131,7 +166,8 @@ def _locust(run: RunDir) -> str:
 
 
 def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: list[Finding],
-           fidelity: dict[str, float | int | None], charts: list[Chart], verdict: str) -> str:
+           fidelity: dict[str, float | int | None], charts: list[Chart], verdict: str,
+           faults: str = "none") -> str:
     """The whole page as a string."""
     name = str(run.run.get("scenario", run.path.name))
     top = "".join(f"<li>{escape(f.text)}</li>" for f in found[:3])
@@ -142,7 +178,7 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
         f"<h1>Rehearsal report: {escape(name)}</h1>",
         f"<p class='meta'>Run directory {escape(run.path.name)} · status "
         f"{escape(run.status)} · target {escape(str(run.run.get('target', '-')))} · server "
-        f"faults {escape(', '.join(run.run.get('server_faults') or []) or 'none')} · "
+        f"faults: {escape(faults)} · "
         f"{len(rec.units)} units</p>",
         f"<div class='verdict {verdict}' id='verdict'>Verdict: {verdict.upper()}</div>",
     ]
@@ -153,8 +189,9 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
               "<h2>Gates</h2>", _gates(gates), "<h2>Reconciliation</h2>",
               _table(("class", "units"), [(CLASSES[k], v) for k, v in rec.counts.items()],
                      num=(1,)),
-              "<h3>Precincts that were not published correctly</h3>", _units(rec),
-              "<h2>Statewide totals</h2>", _statewide(rec), "<h2>Schedule fidelity</h2>",
+              "<h2>Precincts not published correctly</h2>", _units(rec),
+              "<h2>Statewide totals</h2>", _statewide(rec), "<h2>Hotline</h2>", _hotline(run),
+              "<h2>Schedule fidelity</h2>",
               _table(("figure", "value"), [(k, "-" if v is None else v)
                                            for k, v in fidelity.items()], num=(1,)),
               _locust(run), "<h2>Charts</h2>"]

@@ -20,13 +20,24 @@ Each unit gets exactly one class (:data:`CLASSES`), decided in this order:
 7. not acknowledged, the worksheet is wrong and the target rejected it ->
    ``worksheet_error_caught``;
 8. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
+
+A satellite's SDE is its group's state delegates shared by attendance among the group's
+satellites that have reported (``rules.satellite_sde``), so while some are unpublished
+the right value differs from the final truth. A published satellite's SDE is therefore
+checked against that rule over the satellites of its group published in the same
+snapshot (their published attendance, its published delegates); its counts are still
+checked against the truth. A target that keeps counting satellites it acknowledged but
+did not publish gives values that follow the rule over those too: such a unit counts as
+published correctly (the loss is counted on the lost units) and is marked
+``sde_shared_with_lost``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from caucus_rehearsal import rules
 from caucus_rehearsal.reports.compare import KEY_FIELDS, Diff, diff, reported_key, same
 from caucus_rehearsal.reports.rundir import (
     DATA_STEPS,
@@ -71,6 +82,9 @@ class UnitResult:
     vs_ack: tuple[Diff, ...] = ()
     published_as: str = ""
     """For a wrong-precinct unit: whose data was published under it."""
+    sde_shared_with_lost: str = ""
+    """For a satellite: its group, when its published SDE shares the group's delegates
+    with satellites acknowledged but never published (a consequence of data loss)."""
 
     @property
     def data_lost(self) -> bool:
@@ -198,6 +212,37 @@ def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
     return "never_acknowledged", _why_not_acknowledged(unit_events, partial), (), (), ""
 
 
+def _count(v: object) -> float:
+    return max(0.0, float(v)) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0
+
+
+def satellite_sde(run: RunDir, published: dict[str, Json],
+                  held: dict[str, int] | None = None) -> dict[str, dict[str, float]]:
+    """Per published satellite, the SDE per candidate that ``rules.satellite_sde`` gives
+    over the satellites of its group published with it (4 decimals, as published); with
+    ``held`` (unit -> attendance of satellites acknowledged but not published), over
+    those too, which is what a target that keeps counting withheld records gives."""
+    group_of = {t.unit_id: t.county for t in run.truth if t.satellite}
+    held = held or {}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for t in run.truth:
+        if t.unit_id in group_of and (t.unit_id in published or t.unit_id in held):
+            groups[t.county].append(t.unit_id)
+    out: dict[str, dict[str, float]] = {}
+    for group, ids in groups.items():
+        att = [int(_count(published[u].get("attendance"))) if u in published else held[u]
+               for u in ids]
+        for uid, share in zip(ids, rules.satellite_sde(run.group_sde.get(group, 0.0), att),
+                              strict=True):
+            if uid not in published:
+                continue
+            dels = published[uid].get("delegates") or {}
+            won = {c: _count(dels.get(c)) for c in run.candidates}
+            total = sum(won.values())
+            out[uid] = {c: round(share * x / total, 4) if total else 0.0 for c, x in won.items()}
+    return out
+
+
 def _totals(tallies: list[Json], candidates: tuple[str, ...]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for name in ("first", "final", "delegates", "sde"):
@@ -232,21 +277,41 @@ def reconcile(run: RunDir) -> Reconciliation:
     for ev in run.events:
         if ev.get("actor") in CHAIR_ACTORS:
             by_unit[str(ev.get("unit_id", ""))].append(ev)
+    sat_sde = satellite_sde(run, published)
+    sat_published = Counter(t.county for t in run.truth if t.unit_id in sat_sde)
+    held = {uid: int(_count(a.tally.get("attendance"))) for uid, a in acks.items()
+            if uid not in published}
+    sat_held = satellite_sde(run, published, held)
+    held_in = Counter(t.county for t in run.truth if t.satellite and t.unit_id in held)
     results: list[UnitResult] = []
     for t in run.truth:
         plan = run.plan.get(t.unit_id)
         ack = acks.get(t.unit_id)
         pub = published.get(t.unit_id)
+        ref = {**t.tally, "sde": sat_sde[t.unit_id]} if t.unit_id in sat_sde else t.tally
         klass, reason, vs_truth, vs_ack, who = _classify(
-            t.unit_id, t.tally, plan.tally if plan else None, plan.error if plan else None,
+            t.unit_id, ref, plan.tally if plan else None, plan.error if plan else None,
             ack, pub, owners, by_unit.get(t.unit_id, []), run.partial)
+        shared = ""
+        if t.unit_id in sat_sde and klass == "published_different" and vs_truth \
+                and not vs_ack and all(d.field == "sde" for d in vs_truth):
+            if pub is not None and same({"sde": sat_held[t.unit_id]}, pub, ("sde",)):
+                klass, vs_truth, shared = "published_correctly", (), t.county
+                reason = (f"its SDE follows the satellite rule over the satellites of "
+                          f"{t.county} the target acknowledged, "
+                          f"{held_in[t.county]} of them never published")
+            else:
+                reason = (f"its SDE does not follow the satellite rule ({t.county}'s state "
+                          f"delegates shared by attendance over the "
+                          f"{sat_published[t.county]} satellites published): "
+                          f"{vs_truth[0].text('rule', 'published')}")
         results.append(UnitResult(
             unit_id=t.unit_id, county=t.county, precinct=t.precinct, klass=klass,
             reason=reason, channel=ack.channel if ack else "",
             ack_min=ack.sim_min if ack else None,
             published_min=first_seen.get(t.unit_id) if pub is not None else None,
             worksheet_error=plan.error if plan else None,
-            vs_truth=vs_truth, vs_ack=vs_ack, published_as=who))
+            vs_truth=vs_truth, vs_ack=vs_ack, published_as=who, sde_shared_with_lost=shared))
     known = {t.unit_id for t in run.truth}
     statewide_pub = final.get("statewide") or {}
     truth_tot = _totals([t.tally for t in run.truth], run.candidates)

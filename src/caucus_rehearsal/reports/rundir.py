@@ -68,6 +68,9 @@ class RunDir:
     audit: list[Json]
     band: Json | None
     locust_stats: list[dict[str, str]]
+    group_sde: dict[str, float] = field(default_factory=dict)
+    """Per satellite group (the satellites' ``county``), the state delegates ``S`` its
+    satellites share by attendance (``roster.json``, else the truth's SDE summed)."""
     truncated: list[str] = field(default_factory=list)
     """Files whose last line was cut off (a sign the run was interrupted)."""
     missing: list[str] = field(default_factory=list)
@@ -189,6 +192,22 @@ def _plan_unit(obj: Json) -> PlanUnit | None:
                     str(ws.get("error_detail", "")), obj)
 
 
+def group_sde(roster: Json | None, truth: list[TruthUnit]) -> dict[str, float]:
+    """Each satellite group's state delegates: ``roster.json``'s ``state_delegates`` of
+    the group's county, or else the sum of its satellites' true SDE (4-decimal rounding)."""
+    out: dict[str, float] = {}
+    for unit in truth:
+        if unit.satellite:
+            sde = unit.tally.get("sde") or {}
+            out[unit.county] = out.get(unit.county, 0.0) + sum(
+                float(v) for v in sde.values() if isinstance(v, int | float))
+    for county in (roster or {}).get("counties") or []:
+        if isinstance(county, dict) and county.get("name") in out \
+                and isinstance(county.get("state_delegates"), int | float):
+            out[str(county["name"])] = float(county["state_delegates"])
+    return out
+
+
 def _candidates(truth: list[TruthUnit]) -> tuple[str, ...]:
     """Candidates in the order of the first truth line's first alignment."""
     for unit in truth:
@@ -219,6 +238,7 @@ def read_run_dir(path: Path) -> RunDir:
     published = read_snapshots(path / "snapshots.jsonl", {t.unit_id for t in truth},
                                truncated)
     audit = read_jsonl(path / "audit.jsonl", truncated)
+    roster = _read_json(path / "roster.json") if (path / "roster.json").exists() else None
     band: Json | None = None
     if (path / "band.json").exists():
         band = _read_json(path / "band.json")
@@ -232,4 +252,5 @@ def read_run_dir(path: Path) -> RunDir:
             missing.append(name)
     return RunDir(path=path, run=run, candidates=_candidates(truth), truth=truth, plan=plan,
                   events=events, published=published, audit=audit, band=band,
-                  locust_stats=stats, truncated=truncated, missing=missing)
+                  locust_stats=stats, group_sde=group_sde(roster, truth), truncated=truncated,
+                  missing=missing)

@@ -23,8 +23,11 @@ GATE_METRICS: dict[str, str] = {
     "worksheet_errors_published": "worksheet errors that reached the public results",
     "p95_latency_ms": "95th percentile request latency, milliseconds",
     "error_rate": "fraction of requests that failed",
-    "hotline_wait_max_min": "longest hotline hold, minutes",
-    "hotline_wait_median_min": "median hotline hold, minutes",
+    "hotline_wait_max_min": "longest hotline wait of a chair answered: first dial to an "
+                            "operator answering, busy signals and redials included, minutes",
+    "hotline_wait_median_min": "median hotline wait of the chairs answered (first dial to "
+                               "answer), minutes",
+    "hotline_hold_max_min": "longest single hotline hold (one call on hold), minutes",
     "abandoned_calls": "hotline calls abandoned on hold",
     "app_share": "fraction of units reported through the app",
     "minutes_to_95pct_received": "minutes after 19:00 until 95% of units are received",
