@@ -51,6 +51,17 @@ def _render(draw: Callable[[list[Axes]], object], rows: int, height_in: float) -
     return buf.getvalue()
 
 
+def run_span(run: RunDir) -> tuple[float, float] | None:
+    """The run's simulated clock span (``run.json`` start to end, widened to any later
+    event or snapshot), so that the simulated band does not squeeze the live lines."""
+    start, end = run.run.get("sim_start_min"), run.run.get("sim_end_min")
+    if not isinstance(start, int | float) or not isinstance(end, int | float) or end <= start:
+        return None
+    last = max([float(e.get("sim_min", 0.0)) for e in run.events]
+               + [m for m, _ in run.published.curve], default=float(end))
+    return float(start), max(float(end), last)
+
+
 def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
     """Every chart of the report, in the order the page shows them."""
     n = len(rec.units)
@@ -66,6 +77,9 @@ def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
     def curve(ax: list[Axes]) -> None:
         charts.plot_reporting_curve(ax[0], received_curve(rec), published_curve(run), n,
                                     run.band)
+        span = run_span(run)
+        if span is not None:
+            ax[0].set_xlim(*span)
 
     def hotline_chart(ax: list[Axes]) -> None:
         charts.plot_hotline_queue(ax[0], callers)
@@ -82,7 +96,7 @@ def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
     specs: list[tuple[str, str, str, Callable[[list[Axes]], object], int, float]] = [
         ("reporting_curve", "Reporting curve",
          "% of units acknowledged (received) and present in the published results, "
-         "against the simulated p5–p95 band.", curve, 1, 4.0),
+         "against the simulated p5–p95 band, over the run's clock span.", curve, 1, 4.0),
         ("reconciliation", "Reconciliation",
          "Every unit in exactly one class.",
          lambda ax: charts.plot_reconciliation(ax[0], rec.counts), 1, 3.2),

@@ -176,7 +176,7 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
         f"<title>Rehearsal report: {escape(name)} — {verdict.upper()}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>Rehearsal report: {escape(name)}</h1>",
-        f"<p class='meta'>Run directory {escape(run.path.name)} · status "
+        f"<p class='meta'>Run directory {escape(run.path.resolve().name)} · status "
         f"{escape(run.status)} · target {escape(str(run.run.get('target', '-')))} · server "
         f"faults: {escape(faults)} · "
         f"{len(rec.units)} units</p>",
