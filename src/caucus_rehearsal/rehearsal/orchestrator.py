@@ -36,6 +36,8 @@ from caucus_rehearsal.simulator.units import format_clock
 STOP_GRACE_S = 20.0
 """Wall seconds after the scenario's end before Locust is stopped by force."""
 MIN_SNAPSHOT_S = 0.25
+ALL_DONE_GRACE_S = 3.0
+"""Wall seconds Locust gets to quit by itself once every chair is done."""
 LOCUSTFILE = Path(__file__).with_name("locust_entry.py")
 """The locustfile handed to Locust (a path: importing it here would gevent-patch us)."""
 
@@ -182,12 +184,19 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
     status = "complete"
     tag: str | None = None
     next_snap = next_status = time.time()
+    if ui:
+        out("Locust web UI: http://127.0.0.1:8089 (the night starts by itself)")
+    all_done_since: float | None = None
     try:
         while proc.poll() is None:
             now = time.time()
             if now > end_wall + STOP_GRACE_S:
                 out("rehearse: the scenario's end has passed; stopping Locust")
                 break
+            if all_done_since is None and _chairs_all_done(p):
+                all_done_since = now
+            if all_done_since is not None and now > all_done_since + ALL_DONE_GRACE_S:
+                break  # Locust quits by itself when the chairs are done; the web UI does not
             for change in faults.tick(adapter, client, now):
                 out(f"\n[{format_clock(clock.sim(now))}] fault {change}")
             if now >= next_snap:
@@ -230,6 +239,10 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
         raise RunAborted(f"interrupted; the partial run is kept in {p.run_dir} "
                          f"(finish its report with 'rehearse report {p.run_dir}')")
     return status
+
+
+def _chairs_all_done(p: Prepared) -> bool:
+    return _live_counters(p.run_dir).get("chairs_done", 0) >= len(p.night.plans)
 
 
 def _status_line(p: Prepared, clock: SimClock, now: float) -> str:
