@@ -28,7 +28,7 @@ def test_rehearsal_through_a_vendor_adapter(tmp_path: Path) -> None:
         proc = subprocess.run(
             [sys.executable, "-c", code, "run", "smoke", "--target", url, "--admin-token", "k3y",
              "--adapter", "examples.vendor_adapter:TallyExchangeAdapter",
-             "--out", str(tmp_path), "--band-runs", "0"],
+             "--out", str(tmp_path), "--band-runs", "0", "--speed", "1200"],
             cwd=REPO, capture_output=True, text=True, timeout=240, check=False)
         feed = httpx.get(url + "/api/feed").json()
     finally:
