@@ -27,7 +27,7 @@ from caucus_rehearsal.simulator.units import format_clock
 
 SIMULATED_GATE_METRICS = (
     "published_fraction", "received_fraction", "hotline_wait_max_min",
-    "hotline_wait_median_min", "abandoned_calls", "app_share",
+    "hotline_wait_median_min", "hotline_hold_max_min", "abandoned_calls", "app_share",
     "minutes_to_95pct_received", "minutes_to_95pct_published",
 )
 """Gate metrics the night model measures; the others are shown as not measured."""
