@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from caucus_rehearsal.server.routes_public import errors
 from caucus_rehearsal.server.schemas import (
@@ -19,20 +20,38 @@ from caucus_rehearsal.server.schemas import (
 )
 from caucus_rehearsal.server.service import Service
 from caucus_rehearsal.server.state import Rejection
-from caucus_rehearsal.server.web import meta_of, reply
+from caucus_rehearsal.server.web import body_doc, json_body, meta_of, reply
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
+BODY_MODELS: tuple[type[BaseModel], ...] = (
+    ChairLogin, OperatorLogin, AttendanceBody, FirstBody, FinalBody, HotlineReport)
+"""The JSON bodies these routes read with :func:`json_body` (documented via the app)."""
 
 _HEADERS: list[dict[str, Any]] = [
     {"name": n, "in": "header", "required": False,
      "schema": {"type": "string", "maxLength": 200}, "description": d}
     for n, d in (("Idempotency-Key", "a retry with the same key never counts twice"),
                  ("X-Request-Id", "recorded with the arrival time in the audit trail"))]
-_DOC: dict[str, Any] = {"parameters": _HEADERS}
-_AUTH_DOC: dict[str, Any] = {"parameters": _HEADERS, "security": [{"token": []}]}
-"""Bearer token (from sign-in), read raw too: a security dependency costs a third of a
-write's time in this FastAPI version."""
-"""The optional headers, documented but read raw (FastAPI header parameters are slow)."""
+
+
+_PATH_ID: list[dict[str, Any]] = [{"name": "precinct_id", "in": "path", "required": True,
+                                    "schema": {"type": "string", "title": "Precinct Id"}}]
+"""The path parameter, read from ``request.path_params`` (declaring it costs too)."""
+
+
+def _doc(model: type[BaseModel] | None, auth: bool = True) -> dict[str, Any]:
+    """OpenAPI of a write: the optional headers (documented but read raw: FastAPI
+    header parameters are slow), the JSON body ``model`` (read by :func:`json_body`)
+    and, with ``auth``, the precinct id in the path and the bearer token (read raw
+    too: a security dependency costs a third of a write's time in this FastAPI
+    version)."""
+    doc: dict[str, Any] = {"parameters": (_PATH_ID if auth else []) + _HEADERS}
+    if model is not None:
+        doc["requestBody"] = body_doc(model)
+    if auth:
+        doc["security"] = [{"token": []}]
+    return doc
+
 
 
 def idem_key(request: Request) -> str | None:
@@ -62,49 +81,58 @@ def register(app: FastAPI, svc: Service) -> None:
         return f"{role}:{got[1]}"
 
     @app.post("/v1/auth/chair", tags=["chair"], responses=errors(401, 409, 422, 429),
-              openapi_extra=_DOC)
-    async def chair_login(body: ChairLogin, request: Request) -> Response:
+              openapi_extra=_doc(ChairLogin, auth=False))
+    async def chair_login(request: Request) -> Response:
         """Sign in with precinct id and PIN; the token writes only that precinct."""
-        return reply(svc.login("chair", body.precinct_id, body.pin, meta_of(request, None)))
+        body = await json_body(request, ChairLogin)
+        return reply(svc.login("chair", body["precinct_id"], body["pin"],
+                               meta_of(request, None)))
 
     @app.post("/v1/auth/operator", tags=["hotline"], responses=errors(401, 409, 422, 429),
-              openapi_extra=_DOC)
-    async def operator_login(body: OperatorLogin, request: Request) -> Response:
+              openapi_extra=_doc(OperatorLogin, auth=False))
+    async def operator_login(request: Request) -> Response:
         """Hotline operator sign-in."""
-        return reply(svc.login("operator", body.operator_id, body.password,
-                                meta_of(request, None)))
+        body = await json_body(request, OperatorLogin)
+        return reply(svc.login("operator", body["operator_id"], body["password"],
+                               meta_of(request, None)))
 
     @app.post("/v1/precincts/{precinct_id}/attendance", tags=["chair"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_AUTH_DOC)
-    async def attendance(precinct_id: str, body: AttendanceBody, request: Request) -> Response:
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(AttendanceBody))
+    async def attendance(request: Request) -> Response:
         """The attendee count T, counted at the opening."""
+        precinct_id: str = request.path_params["precinct_id"]
+        body = await json_body(request, AttendanceBody)
         actor = who(request, "chair", precinct_id)
-        return reply(svc.write("attendance", actor, precinct_id, body.model_dump(),
+        return reply(svc.write("attendance", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/first-alignment", tags=["chair"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_AUTH_DOC)
-    async def first(precinct_id: str, body: FirstBody, request: Request) -> Response:
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(FirstBody))
+    async def first(request: Request) -> Response:
         """The first alignment; must sum to the attendance."""
+        precinct_id: str = request.path_params["precinct_id"]
+        body = await json_body(request, FirstBody)
         actor = who(request, "chair", precinct_id)
-        return reply(svc.write("first", actor, precinct_id, body.model_dump(),
+        return reply(svc.write("first", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/final-alignment", tags=["chair"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_AUTH_DOC)
-    async def final(precinct_id: str, body: FinalBody, request: Request) -> Response:
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(FinalBody))
+    async def final(request: Request) -> Response:
         """The final alignment with the delegates; publishes the precinct."""
+        precinct_id: str = request.path_params["precinct_id"]
+        body = await json_body(request, FinalBody)
         actor = who(request, "chair", precinct_id)
-        return reply(svc.write("final", actor, precinct_id, body.model_dump(),
+        return reply(svc.write("final", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/worksheet", tags=["chair"], status_code=201,
               responses={**_ACCEPTED, **errors(401, 403, 404, 409, 413, 415, 422)},
-              openapi_extra={"parameters": _HEADERS, "security": [{"token": []}], "requestBody": {
-                  "required": True, "content": {
-                      "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
-    async def worksheet(precinct_id: str, request: Request) -> Response:
+              openapi_extra={**_doc(None), "requestBody": {"required": True, "content": {
+                  "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def worksheet(request: Request) -> Response:
         """The photo of the signed worksheet (JPEG bytes, at most 2 MiB)."""
+        precinct_id: str = request.path_params["precinct_id"]
         actor = who(request, "chair", precinct_id)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "image/jpeg":
@@ -119,9 +147,11 @@ def register(app: FastAPI, svc: Service) -> None:
                                 meta_of(request, idem_key(request)), blob=data))
 
     @app.post("/v1/hotline/precincts/{precinct_id}/report", tags=["hotline"], status_code=201,
-              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_AUTH_DOC)
-    async def hotline(precinct_id: str, body: HotlineReport, request: Request) -> Response:
+              responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(HotlineReport))
+    async def hotline(request: Request) -> Response:
         """A whole precinct as read over the phone; publishes the precinct."""
+        precinct_id: str = request.path_params["precinct_id"]
+        body = await json_body(request, HotlineReport)
         actor = who(request, "operator", precinct_id)
-        return reply(svc.write("hotline_report", actor, precinct_id, body.model_dump(),
+        return reply(svc.write("hotline_report", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))

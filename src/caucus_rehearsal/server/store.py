@@ -3,7 +3,8 @@
 Tables: ``meta`` (the roster as provisioned), ``audit`` (the append-only trail of every
 write request that reached a handler; accepted data is never updated, a resubmission is
 a new row), ``tokens`` (sha256 of each issued bearer token) and ``worksheets`` (photos).
-Each write is one transaction, committed before the caller acknowledges it. With
+Each write is one transaction (a lone audit insert in autocommit mode, or BEGIN
+IMMEDIATE ... COMMIT with a token or photo), committed before the caller acknowledges it. With
 ``synchronous=NORMAL`` a commit survives the process being killed (``kill -9``); with
 ``durability="full"`` it also survives power loss, at the cost of an fsync per commit.
 """
@@ -94,6 +95,10 @@ def _public(payload: str | None) -> dict[str, Any] | None:
 _COLUMNS = ("received_at, request_id, actor, precinct_id, kind, idem_key, outcome, status, "
             "code, payload, response, faults, withheld, seq, stored_at")
 
+_INSERT_AUDIT = ("INSERT INTO audit (seq, received_at, stored_at, request_id, actor, "
+                 "precinct_id, kind, idem_key, outcome, status, code, payload, response, "
+                 "faults, withheld) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
 
 class Store:
     """The database behind one server; not thread-safe (one event loop owns it)."""
@@ -145,19 +150,21 @@ class Store:
         it with its ``seq`` and ``stored_at``."""
         stored_at = time.time()
         seq = self.next_seq
-        with self._tx():
-            self.conn.execute(
-                "INSERT INTO audit (seq, received_at, stored_at, request_id, actor, "
-                "precinct_id, kind, idem_key, outcome, status, code, payload, response, "
-                "faults, withheld) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (seq, row.received_at, stored_at, row.request_id, row.actor, row.precinct_id,
-                 row.kind, row.idem_key, row.outcome, row.status, row.code, row.payload,
-                 row.response, row.faults, row.withheld))
-            if token_hash is not None:
-                self.conn.execute("INSERT INTO tokens VALUES (?,?,?)", token_hash)
-            if worksheet is not None:
-                self.conn.execute("INSERT INTO worksheets VALUES (?,?,?,?)",
-                                  (seq, row.precinct_id, worksheet[0], worksheet[1]))
+        values = (seq, row.received_at, stored_at, row.request_id, row.actor, row.precinct_id,
+                  row.kind, row.idem_key, row.outcome, row.status, row.code, row.payload,
+                  row.response, row.faults, row.withheld)
+        if token_hash is None and worksheet is None:
+            # One statement outside BEGIN is its own transaction (autocommit): committed
+            # when execute returns, with the two round trips of BEGIN/COMMIT saved.
+            self.conn.execute(_INSERT_AUDIT, values)
+        else:
+            with self._tx():
+                self.conn.execute(_INSERT_AUDIT, values)
+                if token_hash is not None:
+                    self.conn.execute("INSERT INTO tokens VALUES (?,?,?)", token_hash)
+                if worksheet is not None:
+                    self.conn.execute("INSERT INTO worksheets VALUES (?,?,?,?)",
+                                      (seq, row.precinct_id, worksheet[0], worksheet[1]))
         self.next_seq = seq + 1
         return AuditRow(row.received_at, row.request_id, row.actor, row.precinct_id, row.kind,
                         row.idem_key, row.outcome, row.status, row.code, row.payload,
