@@ -85,7 +85,7 @@ def register(app: FastAPI, svc: Service) -> None:
     async def chair_login(request: Request) -> Response:
         """Sign in with precinct id and PIN; the token writes only that precinct."""
         body = await json_body(request, ChairLogin)
-        return reply(svc.login("chair", body["precinct_id"], body["pin"],
+        return reply(await svc.login("chair", body["precinct_id"], body["pin"],
                                meta_of(request, None)))
 
     @app.post("/v1/auth/operator", tags=["hotline"], responses=errors(401, 409, 422, 429),
@@ -93,7 +93,7 @@ def register(app: FastAPI, svc: Service) -> None:
     async def operator_login(request: Request) -> Response:
         """Hotline operator sign-in."""
         body = await json_body(request, OperatorLogin)
-        return reply(svc.login("operator", body["operator_id"], body["password"],
+        return reply(await svc.login("operator", body["operator_id"], body["password"],
                                meta_of(request, None)))
 
     @app.post("/v1/precincts/{precinct_id}/attendance", tags=["chair"], status_code=201,
@@ -103,7 +103,7 @@ def register(app: FastAPI, svc: Service) -> None:
         precinct_id: str = request.path_params["precinct_id"]
         body = await json_body(request, AttendanceBody)
         actor = who(request, "chair", precinct_id)
-        return reply(svc.write("attendance", actor, precinct_id, body,
+        return reply(await svc.write("attendance", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/first-alignment", tags=["chair"], status_code=201,
@@ -113,7 +113,7 @@ def register(app: FastAPI, svc: Service) -> None:
         precinct_id: str = request.path_params["precinct_id"]
         body = await json_body(request, FirstBody)
         actor = who(request, "chair", precinct_id)
-        return reply(svc.write("first", actor, precinct_id, body,
+        return reply(await svc.write("first", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/final-alignment", tags=["chair"], status_code=201,
@@ -123,7 +123,7 @@ def register(app: FastAPI, svc: Service) -> None:
         precinct_id: str = request.path_params["precinct_id"]
         body = await json_body(request, FinalBody)
         actor = who(request, "chair", precinct_id)
-        return reply(svc.write("final", actor, precinct_id, body,
+        return reply(await svc.write("final", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))
 
     @app.post("/v1/precincts/{precinct_id}/worksheet", tags=["chair"], status_code=201,
@@ -142,7 +142,7 @@ def register(app: FastAPI, svc: Service) -> None:
         if not data.startswith(_JPEG_MAGIC):
             raise Rejection(422, "not_jpeg", "the body is not a JPEG image")
         digest = hashlib.sha256(data).hexdigest()
-        return reply(svc.write("worksheet", actor, precinct_id,
+        return reply(await svc.write("worksheet", actor, precinct_id,
                                 {"sha256": digest, "bytes": len(data)},
                                 meta_of(request, idem_key(request)), blob=data))
 
@@ -153,5 +153,5 @@ def register(app: FastAPI, svc: Service) -> None:
         precinct_id: str = request.path_params["precinct_id"]
         body = await json_body(request, HotlineReport)
         actor = who(request, "operator", precinct_id)
-        return reply(svc.write("hotline_report", actor, precinct_id, body,
+        return reply(await svc.write("hotline_report", actor, precinct_id, body,
                                 meta_of(request, idem_key(request))))

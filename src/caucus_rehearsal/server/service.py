@@ -2,9 +2,12 @@
 
 One :class:`Service` owns the :class:`~.store.Store` and the in-memory view rebuilt from
 it at start (roster, tokens, idempotency keys, each precinct's latest accepted data), so
-after a crash and restart the server publishes exactly what it had acknowledged. Every
-method runs to completion without awaiting, so on one event loop a read-validate-commit
-sequence is atomic. Every write commits before it returns (and so before the response).
+after a crash and restart the server publishes exactly what it had acknowledged. A write
+reads, validates, stages its audit row and updates the view without awaiting (so on one
+event loop that sequence is atomic, and staging order is commit order), then awaits the
+group commit (:meth:`~.store.Store.committed`) before it returns, and so before the
+response. A new complete record is published only once committed; when a commit fails,
+every write in it gets ``503 storage_error`` and the view is rebuilt from the database.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from caucus_rehearsal.server.state import (
     check_complete,
     check_first,
 )
-from caucus_rehearsal.server.store import AuditRow, Store
+from caucus_rehearsal.server.store import AuditRow, Store, StoreError
 
 LOCKOUT_AFTER = 5
 """Consecutive bad PINs (or passwords) that lock a precinct (or operator) out."""
@@ -73,6 +76,8 @@ class Service:
         self.store = store
         self.faults = faults
         self.clock = clock
+        store.on_commit = self._publish_committed
+        store.on_failure = self._load
         self._load()
 
     # --- state ---------------------------------------------------------------------------
@@ -87,9 +92,12 @@ class Service:
         self.idem: dict[tuple[str, str], tuple[str, int, str]] = {}
         self.failures: dict[tuple[str, str], tuple[int, float]] = {}
         self.publisher: Publisher | None = None
+        self._unpublished: list[tuple[str, Complete]] = []
         for row in self.store.audit():
             if row.outcome == "accepted" and row.precinct_id is not None and row.payload:
-                self._apply(row, json.loads(row.payload))
+                rec = self._apply(row, json.loads(row.payload))
+                if rec is not None:
+                    self.records[row.precinct_id] = rec
         if self.roster is not None:
             self.publisher = Publisher(self.roster, self.records)
 
@@ -97,37 +105,46 @@ class Service:
         if row.idem_key is not None and row.outcome == "accepted" and row.response:
             self.idem[(row.actor, row.idem_key)] = (fingerprint, row.status, row.response)
 
-    def _apply(self, row: AuditRow, payload: dict[str, Any]) -> None:
-        """Bring the in-memory view up to date with an accepted (committed) row."""
+    def _publish_committed(self) -> None:
+        """The store committed: publish the complete records staged with it, in order."""
+        pending, self._unpublished = self._unpublished, []
+        for pid, rec in pending:
+            self.records[pid] = rec
+            if self.publisher is not None:
+                self.publisher.changed(pid)
+
+    def _apply(self, row: AuditRow, payload: dict[str, Any]) -> Complete | None:
+        """Bring the in-memory view up to date with an accepted (staged or committed)
+        row; the precinct's new complete record, which the caller publishes once it is
+        committed."""
         if row.kind in ("chair_login", "operator_login"):
-            return
+            return None
         pid = row.precinct_id
         assert pid is not None and self.roster is not None
         if row.idem_key is not None:
             self._remember(row, str(payload.get("_fp", "")))
         if row.kind == "worksheet":
             self.data.setdefault(pid, PrecinctData()).worksheets.append(row.seq)
-            return
+            return None
         d = self.data.setdefault(pid, PrecinctData())
         d.versions += 1
         if row.kind == "attendance":
             d.attendance = int(payload["attendance"])
-            return
+            return None
         r = self.roster
         if row.kind == "first":
             d.first = r.counts(payload["first"], "first")
-            return
+            return None
         if row.kind == "hotline_report":
             d.attendance = int(payload["attendance"])
             d.first = r.counts(payload["first"], "first")
         assert d.attendance is not None and d.first is not None
-        self.records[pid] = Complete(
+        d.complete = Complete(
             d.attendance, d.first, r.counts(payload["final"], "final"),
             r.counts(payload["delegates"], "delegates"), int(payload["_d"]),
             "hotline" if row.kind == "hotline_report" else "app", d.versions, row.seq,
             row.withheld)
-        if self.publisher is not None:
-            self.publisher.changed(pid)
+        return d.complete
 
     # --- admin ---------------------------------------------------------------------------
 
@@ -159,7 +176,7 @@ class Service:
 
     # --- sign-in -------------------------------------------------------------------------
 
-    def login(self, role: str, subject: str, secret: str, meta: Meta) -> Reply:
+    async def login(self, role: str, subject: str, secret: str, meta: Meta) -> Reply:
         """Chair (role ``chair``, subject = precinct id) or operator sign-in."""
         roster = self.need_roster()
         kind = f"{role}_login"
@@ -171,7 +188,7 @@ class Service:
         if until > now:
             wait = max(1, math.ceil(until - now))
             err = Rejection(429, "locked_out", f"too many bad credentials; retry in {wait} s")
-            self._audit(meta, actor, None, kind, "locked_out", err, payload)
+            await self._audit(meta, actor, None, kind, "locked_out", err, payload)
             return Reply(429, _json(err.body()), {"Retry-After": str(wait)})
         known = (roster.precincts[subject].pin if role == "chair" and subject in roster.precincts
                  else roster.operators.get(subject) if role == "operator" else None)
@@ -181,20 +198,21 @@ class Service:
                 self.failures[key] = ((0, now + LOCKOUT_S) if count >= LOCKOUT_AFTER
                                       else (count, 0.0))
             err = Rejection(401, "bad_credentials", "unknown id or wrong PIN/password")
-            self._audit(meta, actor, None, kind, "failed_login", err, payload)
+            await self._audit(meta, actor, None, kind, "failed_login", err, payload)
             return Reply(401, _json(err.body()), {})
         if self.faults.chance("login-failures"):
             err = Rejection(401, "login_failed", "sign-in failed (injected login-failures)")
-            self._audit(meta, actor, None, kind, "failed_login", err, payload)
+            await self._audit(meta, actor, None, kind, "failed_login", err, payload)
             return Reply(401, _json(err.body()), {})
         self.failures.pop(key, None)
         token = secrets.token_urlsafe(24)
         h = token_hash(token)
         field = "precinct_id" if role == "chair" else "operator_id"
-        self.store.append(self._row(meta, actor, subject if role == "chair" else None, kind,
-                                    "accepted", 200, None, payload, None),
-                          token_hash=(h, role, subject))
+        self.store.stage(self._row(meta, actor, subject if role == "chair" else None, kind,
+                                   "accepted", 200, None, payload, None),
+                         token_hash=(h, role, subject))
         self.tokens[h] = (role, subject)
+        await self._committed()
         return Reply(200, _json({"token": token, field: subject}), {})
 
     def principal(self, token: str) -> tuple[str, str] | None:
@@ -203,7 +221,7 @@ class Service:
 
     # --- data writes ---------------------------------------------------------------------
 
-    def write(self, kind: str, actor: str, pid: str, payload: dict[str, Any], meta: Meta,
+    async def write(self, kind: str, actor: str, pid: str, payload: dict[str, Any], meta: Meta,
               blob: bytes | None = None) -> Reply:
         """Validate, commit and apply one data write (idempotently per ``actor``)."""
         roster = self.need_roster()
@@ -216,28 +234,33 @@ class Service:
                 if seen[0] != fp:
                     err = Rejection(409, "idempotency_key_reused",
                                     "this Idempotency-Key was used with a different request")
-                    self._audit(meta, actor, pid, kind, "conflict", err, _json(payload))
+                    await self._audit(meta, actor, pid, kind, "conflict", err, _json(payload))
                     raise err
-                self.store.append(self._row(meta, actor, pid, kind, "replayed", seen[1], None,
-                                            _json(payload), None))
+                self.store.stage(self._row(meta, actor, pid, kind, "replayed", seen[1], None,
+                                           _json(payload), None))
+                await self._committed()
                 return Reply(seen[1], seen[2], {"Idempotent-Replayed": "true"})
         try:
             extra = self._validate(kind, roster, pid, payload)
         except Rejection as err:
-            self._audit(meta, actor, pid, kind, "rejected", err, _json(payload))
+            await self._audit(meta, actor, pid, kind, "rejected", err, _json(payload))
             raise
         stored = dict(payload, **extra, _fp=fp)
         d = self.data.get(pid)
         version = (d.versions if d else 0) + (0 if kind == "worksheet" else 1)
-        published = kind in ("final", "hotline_report") or pid in self.records
+        published = kind in ("final", "hotline_report") or (d is not None
+                                                             and d.complete is not None)
         response = _json({"precinct_id": pid, "seq": self.store.next_seq, "version": version,
                           "published": published, "received_at": meta.received_at})
         withheld = self.faults.publication_mode() if kind != "worksheet" else None
-        row = self.store.append(
+        row = self.store.stage(
             self._row(meta, actor, pid, kind, "accepted", 201, None, _json(stored), response,
                       withheld),
             worksheet=(payload["sha256"], blob) if blob is not None else None)
-        self._apply(row, stored)
+        rec = self._apply(row, stored)
+        if rec is not None:
+            self._unpublished.append((pid, rec))
+        await self._committed()
         return Reply(201, response, {})
 
     def _validate(self, kind: str, roster: Roster, pid: str,
@@ -273,7 +296,15 @@ class Service:
                         outcome, status, code, payload, response,
                         _json(specs) if specs else None, withheld)
 
-    def _audit(self, meta: Meta, actor: str, pid: str | None, kind: str, outcome: str,
-               err: Rejection, payload: str) -> None:
-        self.store.append(self._row(meta, actor, pid, kind, outcome, err.status, err.code,
-                                    payload, None))
+    async def _audit(self, meta: Meta, actor: str, pid: str | None, kind: str,
+                     outcome: str, err: Rejection, payload: str) -> None:
+        self.store.stage(self._row(meta, actor, pid, kind, outcome, err.status, err.code,
+                                   payload, None))
+        await self._committed()
+
+    async def _committed(self) -> None:
+        """Wait for the group commit of what was staged; 503 when it failed."""
+        try:
+            await self.store.committed()
+        except StoreError as exc:
+            raise Rejection(503, "storage_error", str(exc)[:300]) from None

@@ -3,18 +3,22 @@
 Tables: ``meta`` (the roster as provisioned), ``audit`` (the append-only trail of every
 write request that reached a handler; accepted data is never updated, a resubmission is
 a new row), ``tokens`` (sha256 of each issued bearer token) and ``worksheets`` (photos).
-Each write is one transaction (a lone audit insert in autocommit mode, or BEGIN
-IMMEDIATE ... COMMIT with a token or photo), committed before the caller acknowledges it. With
+Writes are group-committed: a handler *stages* its row (:meth:`Store.stage`, which fixes
+its ``seq``) and awaits :meth:`Store.committed`; every row staged on the event loop until
+the flush runs (scheduled with ``call_soon``, so it waits for no timer, only for the
+handlers already ready to run) goes into one transaction, in ``seq`` order, and only then
+are the waiting handlers resumed, so nothing is acknowledged before it is committed. With
 ``synchronous=NORMAL`` a commit survives the process being killed (``kill -9``); with
 ``durability="full"`` it also survives power loss, at the cost of an fsync per commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +99,13 @@ def _public(payload: str | None) -> dict[str, Any] | None:
 _COLUMNS = ("received_at, request_id, actor, precinct_id, kind, idem_key, outcome, status, "
             "code, payload, response, faults, withheld, seq, stored_at")
 
+class StoreError(Exception):
+    """A group commit failed: nothing staged with it was stored."""
+
+
+_Staged = tuple[int, AuditRow, tuple[str, str, str] | None, tuple[str, bytes] | None]
+"""A staged write: seq, row, new token (hash, role, subject), photo (sha256, bytes)."""
+
 _INSERT_AUDIT = ("INSERT INTO audit (seq, received_at, stored_at, request_id, actor, "
                  "precinct_id, kind, idem_key, outcome, status, code, payload, response, "
                  "faults, withheld) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
@@ -116,7 +127,13 @@ class Store:
         self.conn.executescript(_SCHEMA)
         last = self.conn.execute("SELECT max(seq) FROM audit").fetchone()[0]
         self.next_seq: int = int(last or 0) + 1
-        """The ``seq`` the next appended row gets (this store is the only writer)."""
+        """The ``seq`` the next staged row gets (this store is the only writer)."""
+        self.on_commit: Callable[[], None] | None = None
+        """Called after each successful group commit (before any waiter resumes)."""
+        self.on_failure: Callable[[], None] | None = None
+        """Called after a failed group commit (before any waiter resumes)."""
+        self._staged: list[_Staged] = []
+        self._waiters: list[asyncio.Future[None]] = []
 
     def close(self) -> None:
         """Checkpoint and close the database."""
@@ -129,6 +146,7 @@ class Store:
 
     def provision(self, roster: dict[str, Any]) -> None:
         """Replace the roster and clear every submission, token and photo."""
+        self.flush()
         with self._tx():
             self._clear()
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('roster', ?)",
@@ -136,6 +154,7 @@ class Store:
 
     def reset(self) -> None:
         """Clear every submission, token and photo; keep the roster."""
+        self.flush()
         with self._tx():
             self._clear()
 
@@ -144,31 +163,66 @@ class Store:
             self.conn.execute(f"DELETE FROM {table}")
         self.next_seq = 1
 
-    def append(self, row: AuditRow, token_hash: tuple[str, str, str] | None = None,
-               worksheet: tuple[str, bytes] | None = None) -> AuditRow:
-        """Commit ``row`` (with a new token or photo in the same transaction) and return
-        it with its ``seq`` and ``stored_at``."""
-        stored_at = time.time()
+    def stage(self, row: AuditRow, token_hash: tuple[str, str, str] | None = None,
+              worksheet: tuple[str, bytes] | None = None) -> AuditRow:
+        """Queue ``row`` (with a new token or photo, stored in the same transaction) for
+        the next group commit; ``row`` with its ``seq``. Await :meth:`committed` before
+        acknowledging anything."""
         seq = self.next_seq
-        values = (seq, row.received_at, stored_at, row.request_id, row.actor, row.precinct_id,
-                  row.kind, row.idem_key, row.outcome, row.status, row.code, row.payload,
-                  row.response, row.faults, row.withheld)
-        if token_hash is None and worksheet is None:
-            # One statement outside BEGIN is its own transaction (autocommit): committed
-            # when execute returns, with the two round trips of BEGIN/COMMIT saved.
-            self.conn.execute(_INSERT_AUDIT, values)
-        else:
-            with self._tx():
-                self.conn.execute(_INSERT_AUDIT, values)
-                if token_hash is not None:
-                    self.conn.execute("INSERT INTO tokens VALUES (?,?,?)", token_hash)
-                if worksheet is not None:
-                    self.conn.execute("INSERT INTO worksheets VALUES (?,?,?,?)",
-                                      (seq, row.precinct_id, worksheet[0], worksheet[1]))
         self.next_seq = seq + 1
+        self._staged.append((seq, row, token_hash, worksheet))
         return AuditRow(row.received_at, row.request_id, row.actor, row.precinct_id, row.kind,
                         row.idem_key, row.outcome, row.status, row.code, row.payload,
-                        row.response, row.faults, row.withheld, seq, stored_at)
+                        row.response, row.faults, row.withheld, seq)
+
+    async def committed(self) -> None:
+        """Return once every row staged so far is committed; ``StoreError`` when the
+        transaction holding them failed."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        if len(self._waiters) == 1:
+            fut.get_loop().call_soon(self.flush)
+        await fut
+
+    def flush(self) -> None:
+        """Commit every staged row in one transaction, then wake the waiters."""
+        staged, waiters = self._staged, self._waiters
+        self._staged, self._waiters = [], []
+        error: Exception | None = None
+        if staged:
+            try:
+                self._write(staged)
+            except Exception as exc:  # disk full, I/O error, a constraint: nothing stored
+                error = exc
+                self.next_seq = staged[0][0]
+        hook = self.on_commit if error is None else self.on_failure
+        if hook is not None and staged:
+            hook()
+        for w in waiters:
+            if not w.done():
+                if error is None:
+                    w.set_result(None)
+                else:
+                    w.set_exception(StoreError(f"the write was not stored: {error}"))
+
+    def _write(self, staged: list[_Staged]) -> None:
+        stored_at = time.time()
+        rows = [(seq, r.received_at, stored_at, r.request_id, r.actor, r.precinct_id, r.kind,
+                 r.idem_key, r.outcome, r.status, r.code, r.payload, r.response, r.faults,
+                 r.withheld) for seq, r, _, _ in staged]
+        tokens = [t for _, _, t, _ in staged if t is not None]
+        photos = [(seq, r.precinct_id, w[0], w[1]) for seq, r, _, w in staged if w is not None]
+        if len(rows) == 1 and not tokens and not photos:
+            # One statement outside BEGIN is its own transaction (autocommit): committed
+            # when execute returns.
+            self.conn.execute(_INSERT_AUDIT, rows[0])
+            return
+        with self._tx():
+            self.conn.executemany(_INSERT_AUDIT, rows)
+            if tokens:
+                self.conn.executemany("INSERT INTO tokens VALUES (?,?,?)", tokens)
+            if photos:
+                self.conn.executemany("INSERT INTO worksheets VALUES (?,?,?,?)", photos)
 
     def audit(self, after: int = 0, limit: int | None = None) -> Iterator[AuditRow]:
         """Audit rows with ``seq > after`` in order, at most ``limit`` of them."""
@@ -204,4 +258,13 @@ class _Transaction:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
