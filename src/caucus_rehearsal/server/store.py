@@ -196,14 +196,16 @@ class Store:
                 error = exc
                 self.next_seq = staged[0][0]
         hook = self.on_commit if error is None else self.on_failure
-        if hook is not None and staged:
-            hook()
-        for w in waiters:
-            if not w.done():
-                if error is None:
-                    w.set_result(None)
-                else:
-                    w.set_exception(StoreError(f"the write was not stored: {error}"))
+        try:
+            if hook is not None and staged:
+                hook()
+        finally:  # every waiter is woken, whatever the hook did
+            for w in waiters:
+                if not w.done():
+                    if error is None:
+                        w.set_result(None)
+                    else:
+                        w.set_exception(StoreError(f"the write was not stored: {error}"))
 
     def _write(self, staged: list[_Staged]) -> None:
         stored_at = time.time()
