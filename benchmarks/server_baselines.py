@@ -2,7 +2,9 @@
 
 ``insert``: one SQLite insert (WAL, synchronous=NORMAL, as the server) and commit per
 request. ``const``: returns a constant JSON (the same document as ``GET /v1/results``).
-``tiny``: returns ``{"ok": true}``.
+``tiny``: returns ``{"ok": true}``. Deliberately ordinary: an ``async`` endpoint (no
+threadpool hop), CPython's default GC, one transaction per request; the server's group
+commit and GC settings are its own work, not given to the baseline.
 
 Run: ``python benchmarks/server_baselines.py insert|const|tiny --fd N --db PATH --body F``.
 """
