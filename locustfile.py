@@ -6,7 +6,8 @@
     locust -f locustfile.py --worker               # twice: each owns its shard of units
 
 The users live in caucus_rehearsal/rehearsal/ (users.py, chair.py, extras.py); the
-custom arguments are listed under "caucus rehearsal" in ``locust -f locustfile.py --help``.
+custom arguments (--scenario, --speed, --set, --provision, ...) are documented in
+caucus_rehearsal/rehearsal/options.py.
 ``rehearse run`` drives the same users and adds the run directory and the report.
 """
 

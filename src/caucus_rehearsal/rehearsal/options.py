@@ -1,4 +1,4 @@
-"""The custom Locust arguments of a rehearsal (``locust -f locustfile.py --help``).
+"""The custom Locust arguments of a rehearsal (``locust -f locustfile.py --scenario ...``).
 
 The master (or the single local process) parses them; Locust ships them to workers with
 each spawn message, so every process rebuilds the same night from them alone.

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+from caucus_rehearsal.errors import RehearsalError
 from caucus_rehearsal.rehearsal import options
 from caucus_rehearsal.rehearsal.chair import run_chair
 from caucus_rehearsal.rehearsal.context import RunContext
@@ -74,7 +76,12 @@ def _on_init(environment: Any, **_: Any) -> None:
     if runner is None or opts is None:
         return
     if not isinstance(runner, WorkerRunner):
-        scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
+        try:
+            scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
+        except RehearsalError as exc:
+            # Plain `locust` gets the same one-line error as `rehearse`, not a traceback.
+            print(f"locust: error: {exc}", file=sys.stderr)
+            sys.exit(exc.exit_code)
         ChairUser.fixed_count = _unit_count(scenario)
         storm = scenario.adversaries.refresh_storm_readers
         PublicReader.fixed_count = scenario.live.readers + storm
