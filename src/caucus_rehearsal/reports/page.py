@@ -149,8 +149,9 @@ def _statewide(rec: Reconciliation) -> str:
         rows.append(row)
     head = ("candidate", "first (truth)", "first (published)", "final (truth)",
             "final (published)", "SDE (truth)", "SDE (published)")
+    published = " / ".join(sw.published_winner) or "none (nothing published)"
     leader = (f"<p>SDE leader: truth <b>{escape(' / '.join(sw.truth_winner) or '-')}</b>, "
-              f"published <b>{escape(' / '.join(sw.published_winner) or '-')}</b>"
+              f"published <b>{escape(published)}</b>"
               + (" — <b>the winner differs</b>." if sw.winner_differs else ".") + "</p>")
     return leader + _table(head, rows, num=(1, 2, 3, 4, 5, 6))
 
