@@ -80,6 +80,15 @@ def register(app: FastAPI, svc: Service) -> None:
                             f"this token is for precinct {got[1]!r}, not {pid!r}")
         return f"{role}:{got[1]}"
 
+    async def json_write(request: Request, step: str, model: type[BaseModel],
+                         role: str = "chair") -> Response:
+        """One JSON data write of ``step``: body, then token, then the service."""
+        precinct_id: str = request.path_params["precinct_id"]
+        body = await json_body(request, model)
+        actor = who(request, role, precinct_id)
+        return reply(await svc.write(step, actor, precinct_id, body,
+                                     meta_of(request, idem_key(request))))
+
     @app.post("/v1/auth/chair", tags=["chair"], responses=errors(401, 409, 422, 429),
               openapi_extra=_doc(ChairLogin, auth=False))
     async def chair_login(request: Request) -> Response:
@@ -100,31 +109,19 @@ def register(app: FastAPI, svc: Service) -> None:
               responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(AttendanceBody))
     async def attendance(request: Request) -> Response:
         """The attendee count T, counted at the opening."""
-        precinct_id: str = request.path_params["precinct_id"]
-        body = await json_body(request, AttendanceBody)
-        actor = who(request, "chair", precinct_id)
-        return reply(await svc.write("attendance", actor, precinct_id, body,
-                                meta_of(request, idem_key(request))))
+        return await json_write(request, "attendance", AttendanceBody)
 
     @app.post("/v1/precincts/{precinct_id}/first-alignment", tags=["chair"], status_code=201,
               responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(FirstBody))
     async def first(request: Request) -> Response:
         """The first alignment; must sum to the attendance."""
-        precinct_id: str = request.path_params["precinct_id"]
-        body = await json_body(request, FirstBody)
-        actor = who(request, "chair", precinct_id)
-        return reply(await svc.write("first", actor, precinct_id, body,
-                                meta_of(request, idem_key(request))))
+        return await json_write(request, "first", FirstBody)
 
     @app.post("/v1/precincts/{precinct_id}/final-alignment", tags=["chair"], status_code=201,
               responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(FinalBody))
     async def final(request: Request) -> Response:
         """The final alignment with the delegates; publishes the precinct."""
-        precinct_id: str = request.path_params["precinct_id"]
-        body = await json_body(request, FinalBody)
-        actor = who(request, "chair", precinct_id)
-        return reply(await svc.write("final", actor, precinct_id, body,
-                                meta_of(request, idem_key(request))))
+        return await json_write(request, "final", FinalBody)
 
     @app.post("/v1/precincts/{precinct_id}/worksheet", tags=["chair"], status_code=201,
               responses={**_ACCEPTED, **errors(401, 403, 404, 409, 413, 415, 422)},
@@ -150,8 +147,4 @@ def register(app: FastAPI, svc: Service) -> None:
               responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(HotlineReport))
     async def hotline(request: Request) -> Response:
         """A whole precinct as read over the phone; publishes the precinct."""
-        precinct_id: str = request.path_params["precinct_id"]
-        body = await json_body(request, HotlineReport)
-        actor = who(request, "operator", precinct_id)
-        return reply(await svc.write("hotline_report", actor, precinct_id, body,
-                                meta_of(request, idem_key(request))))
+        return await json_write(request, "hotline_report", HotlineReport, "operator")
