@@ -20,6 +20,10 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_TARGET = 3
+EXIT_INCONCLUSIVE = 4
+"""The run could not judge the target: the rehearsal was not faithful (the load
+generator fell behind its schedule), or there is no evidence to judge (nothing was
+acknowledged, a worker was lost). Neither a pass nor a fail of the target."""
 
 
 class RehearsalError(Exception):
