@@ -100,6 +100,21 @@ def test_one_delegate_gap_is_published_errors(report) -> None:  # type: ignore[n
             led_first.append(row.precinct)
             assert sum(row.final) <= sum(row.first) // 4
     assert sorted(led_first) == ["43 Oto/Oto Township", "GRAHAM TOWNSHIP"]
+    # The audit names that reason, never a viability threshold (D = 1 has none).
+    for unit in units:
+        codes = [p.code for p in unit.problems]
+        assert "not_largest_awarded" in codes and "nonviable_awarded" not in codes
+        assert "viable_not_awarded" not in codes
+
+
+def test_one_delegate_reason_names_the_largest_group(
+        report, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert main(["audit", str(RESULTS)]) == 1
+    out = capsys.readouterr().out
+    assert "(0 < 0)" not in out
+    assert ("Muscatine / Orono-City: not_largest_awarded: D=1 has no viability threshold, its "
+            "delegate goes to the largest group: awarded to Warren (0), the largest is Steyer (3)"
+            ) in out
 
 
 def test_exact_units_reproduce_certified_sde(report) -> None:  # type: ignore[no-untyped-def]

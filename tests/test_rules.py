@@ -131,6 +131,11 @@ def test_check_codes() -> None:
     assert "nonviable_awarded" in codes and "delegate_mismatch" in codes
     codes = [p.code for p in rules.check(20, 4, [10, 10], [14, 6], [4, 0])]
     assert "locked_group_shrank" in codes and "viable_not_awarded" in codes
+    # D = 1: no threshold; the delegate to a group that is not the largest is the problem.
+    assert rules.check(9, 1, [5, 4], [5, 4], [1, 0]) == []
+    assert rules.check(9, 1, [4, 4, 1], [4, 4, 1], [0, 1, 0]) == []  # a tie: either
+    (problem, _) = rules.check(9, 1, [5, 4], [5, 4], [0, 1])
+    assert problem.code == "not_largest_awarded" and "group 0 (5)" in problem.detail
     assert [p.code for p in rules.check(-1, 4, [1], [1], [1])] == ["negative_count"]
     assert [p.code for p in rules.check(10, 4, [10], [10, 0], [4])] == ["length_mismatch"]
     assert set(rules.ADVISORY_CODES) <= set(rules.PROBLEM_CODES)

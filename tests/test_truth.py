@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -80,6 +81,30 @@ def test_truth_obeys_the_rules() -> None:
         assert rules.check(t.attendance, ut.delegates_total, t.first, t.final, t.delegates) == []
         if unit.satellite:
             assert ut.delegates_total == rules.satellite_delegates(t.attendance)
+
+
+@pytest.mark.parametrize(("name", "overrides"), [
+    ("smoke", ["election.units=200"]),
+    ("iowa-2020", ["election.first_alignment=drawn"]),
+])
+def test_changing_one_unit_changes_no_other_units_truth(name: str, overrides: list[str]) -> None:
+    """DESIGN: one precinct's draws do not depend on another's. Unit 0's expected
+    attendance tripled and its D raised change its own truth and no other unit's
+    (truth and worksheet), satellites excepted only where the rules tie them together
+    (a satellite's SDE is its attendance share of its group's)."""
+    scn = load_scenario(name, overrides)
+    roster = build_roster(scn)
+    i = next(u.index for u in roster.units if not u.satellite)
+    unit = roster.units[i]
+    changed = dataclasses.replace(unit, expected_attendance=3 * unit.expected_attendance + 40,
+                                  delegates=unit.delegates + 3)
+    other = dataclasses.replace(roster, units=tuple(
+        changed if u.index == i else u for u in roster.units))
+    a, b = build_truth(scn, roster), build_truth(scn, other)
+    assert a.units[i] != b.units[i]
+    differ = [j for j in range(len(roster.units)) if j != i
+              and (a.units[j], a.worksheets[j]) != (b.units[j], b.worksheets[j])]
+    assert differ == []
 
 
 def test_certified_first_alignment_is_the_real_one() -> None:

@@ -7,7 +7,13 @@ import pytest
 
 from caucus_rehearsal.simulator.dists import Dist
 from caucus_rehearsal.simulator.gates import Gate, parse_gate
-from caucus_rehearsal.simulator.streams import int_seed, stream
+from caucus_rehearsal.simulator.streams import (
+    each_substream,
+    int_seed,
+    stream,
+    substream,
+    substream_uniforms,
+)
 from caucus_rehearsal.simulator.units import (
     format_clock,
     format_duration,
@@ -78,6 +84,23 @@ def test_streams_are_keyed_and_reproducible() -> None:
     assert int_seed(7, "chairs") == int_seed(7, "chairs") != int_seed(7, "chairz")
     with pytest.raises(ValueError, match="must be >= 0"):
         stream(7, -1)
+
+
+def test_substreams_are_keyed_disjoint_and_batched_alike() -> None:
+    a = substream(7, "realign", 3).random(6)
+    assert np.array_equal(a, substream(7, "realign", 3).random(6))
+    assert not np.array_equal(a, substream(7, "realign", 4).random(6))
+    assert not np.array_equal(a, substream(7, "realign", 3, 0).random(6))  # (i,) is not (i, 0)
+    assert not np.array_equal(a, substream(8, "realign", 3).random(6))
+    assert not np.array_equal(a, substream(7, "attendance", 3).random(6))
+    batch = substream_uniforms(7, "realign", [[3], [9], [4]], [6, 0, 2])
+    assert np.array_equal(batch[:6], a)  # a row's numbers are its substream's, in order
+    assert np.array_equal(batch[6:], substream(7, "realign", 4).random(2))
+    assert np.array_equal(substream_uniforms(7, "realign", [3], [2]), a[:2])  # a prefix
+    firsts = [g.random() for g in each_substream(7, "realign", [[3, 1], [3, 2]])]
+    assert firsts == [substream(7, "realign", 3, r).random() for r in (1, 2)]
+    with pytest.raises(ValueError, match="substream index"):
+        substream(7, "realign", -1)
 
 
 def test_gates_parse_and_evaluate() -> None:

@@ -247,6 +247,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "locked_group_shrank",
     "nonviable_awarded",
     "viable_not_awarded",
+    "not_largest_awarded",
     "delegate_sum",
     "delegate_mismatch",
 )
@@ -322,28 +323,10 @@ def check(
     # count was evidently short (already reported above); judge the delegates against the
     # larger count so that one error is not reported as several.
     attendance = effective_attendance(attendance, final)
-    ok = viable(final, attendance, delegates)
-    need = viability_number(attendance, delegates)
-    bad = [i for i in range(n) if reported_delegates[i] > 0 and not ok[i]]
-    if bad:
-        problems.append(
-            Problem(
-                "nonviable_awarded",
-                "delegates to non-viable "
-                + ", ".join(f"group {i} ({final[i]} < {need})" for i in bad)
-                + f" (T={attendance}, D={delegates})",
-            )
-        )
-    if sum(ok) <= delegates:
-        missed = [i for i in range(n) if ok[i] and reported_delegates[i] == 0]
-        if missed:
-            problems.append(
-                Problem(
-                    "viable_not_awarded",
-                    "no delegate for viable "
-                    + ", ".join(f"group {i} ({final[i]} >= {need})" for i in missed),
-                )
-            )
+    if delegates == 1:
+        problems += _one_delegate_problems(final, reported_delegates)
+    elif delegates >= 2:
+        problems += _viability_problems(final, attendance, delegates, reported_delegates)
     expect = [a.delegates for a in possible_allocations(final, attendance, delegates)]
     due = sum(expect[0])
     if sum(reported_delegates) != due:
@@ -362,6 +345,52 @@ def check(
                 f"reported {list(reported_delegates)}, the rules give {shown}",
             )
         )
+    return problems
+
+
+def _one_delegate_problems(final: Sequence[int], reported: Sequence[int]) -> list[Problem]:
+    """D = 1 has no viability threshold: the delegate goes to the largest group."""
+    top = max(final, default=0)
+    wrong = [i for i, r in enumerate(reported) if r > 0 and (final[i] < top or top == 0)]
+    if not wrong:
+        return []
+    largest = " or ".join(f"group {i} ({c})" for i, c in enumerate(final) if c == top and c > 0)
+    return [Problem(
+        "not_largest_awarded",
+        "D=1 has no viability threshold, its delegate goes to the largest group: awarded to "
+        + ", ".join(f"group {i} ({final[i]})" for i in wrong)
+        + ", the largest is " + (largest or "none (nobody in the final alignment)"),
+    )]
+
+
+def _viability_problems(final: Sequence[int], attendance: int, delegates: int,
+                        reported: Sequence[int]) -> list[Problem]:
+    """D >= 2: a delegate to a group below the viability number, or none to a viable group
+    while there are delegates enough for every viable group."""
+    n = len(final)
+    ok = viable(final, attendance, delegates)
+    need = viability_number(attendance, delegates)
+    problems = []
+    bad = [i for i in range(n) if reported[i] > 0 and not ok[i]]
+    if bad:
+        problems.append(
+            Problem(
+                "nonviable_awarded",
+                "delegates to non-viable "
+                + ", ".join(f"group {i} ({final[i]} < {need})" for i in bad)
+                + f" (T={attendance}, D={delegates})",
+            )
+        )
+    if sum(ok) <= delegates:
+        missed = [i for i in range(n) if ok[i] and reported[i] == 0]
+        if missed:
+            problems.append(
+                Problem(
+                    "viable_not_awarded",
+                    "no delegate for viable "
+                    + ", ".join(f"group {i} ({final[i]} >= {need})" for i in missed),
+                )
+            )
     return problems
 
 

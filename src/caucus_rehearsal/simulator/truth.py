@@ -19,7 +19,7 @@ import numpy.typing as npt
 from caucus_rehearsal import rules
 from caucus_rehearsal.errors import InputFileError, ScenarioError
 from caucus_rehearsal.simulator.roster import Roster
-from caucus_rehearsal.simulator.streams import stream
+from caucus_rehearsal.simulator.streams import each_substream, stream, substream_uniforms
 
 if TYPE_CHECKING:
     from caucus_rehearsal.simulator.scenario import Scenario
@@ -113,9 +113,11 @@ def truth_rows(roster: Roster, truth: Truth) -> Iterator[dict[str, Any]]:
 def build_truth(scenario: Scenario, roster: Roster) -> Truth:
     """Ground truth and worksheets of every unit of ``roster`` from ``scenario``'s seed.
 
-    Randomness comes in a fixed layout per unit from streams keyed by purpose
-    (``"attendance"``, ``"realign"``, ``"worksheet"``; ``"toss"`` per unit, made only when
-    a tie needs one), so a unit's draws do not depend on any other unit's outcome.
+    Unit ``i`` draws its first alignment from its substream ``(seed, "attendance", i)``,
+    its realignment from ``(seed, "realign", i, round)``, its coin tosses from
+    ``stream(seed, "toss", i)`` (made only when a tie needs one) and its worksheet from
+    row ``i`` of fixed-width blocks of the ``"worksheet"`` stream: changing one unit's
+    inputs changes no other unit's truth or worksheet (tests/test_truth.py).
     """
     from caucus_rehearsal.simulator.worksheets import mistake
 
@@ -168,9 +170,12 @@ def build_truth(scenario: Scenario, roster: Roster) -> Truth:
 
 
 def _first_alignment(scenario: Scenario, roster: Roster) -> IntArray:
-    """First-alignment head counts, (units, candidates)."""
+    """First-alignment head counts, (units, candidates).
+
+    Unit ``i`` draws its support shares, its head count and their split from its own
+    substream ``(seed, "attendance", i)``: nothing it draws depends on another unit.
+    """
     e = scenario.election
-    rng = stream(scenario.scenario.seed, "attendance")
     n, k = len(roster.units), len(roster.candidates)
     expected = np.array([u.expected_attendance for u in roster.units], dtype=float)
     if e.source == "iowa-2020":
@@ -189,11 +194,11 @@ def _first_alignment(scenario: Scenario, roster: Roster) -> IntArray:
     else:
         support = np.array(e.support, dtype=float)
         support = support / support.sum() if support.sum() > 0 else np.full(k, 1 / k)
-        alpha = np.broadcast_to(e.support_concentration * support + 1e-3, (n, k))
-    shares = rng.standard_gamma(alpha)
-    shares /= shares.sum(axis=1, keepdims=True)
-    people = rng.poisson(expected)
-    out: IntArray = rng.multinomial(people, shares)
+        alpha = np.tile(e.support_concentration * support + 1e-3, (n, 1))
+    out: IntArray = np.empty((n, k), dtype=np.int64)
+    for i, rng in enumerate(each_substream(scenario.scenario.seed, "attendance", np.arange(n))):
+        shares = rng.standard_gamma(alpha[i])
+        out[i] = rng.multinomial(rng.poisson(expected[i]), shares / shares.sum())
     return out
 
 
@@ -206,10 +211,16 @@ def _realign(scenario: Scenario, roster: Roster, first: IntArray, attendance: In
     members go home and each other member joins one of the remaining groups (viable or
     not yet dispersed), chosen in proportion to that group's current size times the
     second-choice weight. So near-viable groups can become viable, as in 2020.
+
+    Each member of a group that breaks up goes home or joins a group by one uniform:
+    the same law as a binomial of stayers and a multinomial of their choices. The
+    uniforms come from the unit's own substream ``(seed, "realign", unit)``, round ``r``
+    reading its ``need - 1`` numbers from position ``r * (need - 1)`` (a group breaks up
+    only when smaller than ``need``), so they depend on nothing outside the unit.
     """
     e = scenario.election
-    rng = stream(scenario.scenario.seed, "realign")
-    n = first.shape[0]
+    seed = scenario.scenario.seed
+    n, k = first.shape
     d = np.array([u.delegates for u in roster.units], dtype=np.int64)
     sat = np.array([u.satellite for u in roster.units], dtype=bool)
     tiers = [rules.satellite_delegates(t) if u.satellite else 0
@@ -226,8 +237,13 @@ def _realign(scenario: Scenario, roster: Roster, first: IntArray, attendance: In
     out: IntArray = first.copy()
     # Per unit, its non-viable groups by size (ties by candidate order), smallest first.
     order = np.argsort(np.where(weak, first, np.iinfo(np.int64).max), axis=1, kind="stable")
-    stay_p = 1.0 - e.leave_after_nonviable
-    for r in range(int(weak.sum(axis=1).max(initial=0))):
+    leave = e.leave_after_nonviable
+    rounds = weak.sum(axis=1)
+    stride = np.maximum(need - 1, 0)
+    block = rounds * stride
+    uniforms = substream_uniforms(seed, "realign", np.arange(n), block)
+    block_start = np.cumsum(block) - block
+    for r in range(int(rounds.max(initial=0))):
         units = np.flatnonzero(weak[np.arange(n), order[:, r]])
         group = order[units, r]
         size = out[units, group]
@@ -240,10 +256,19 @@ def _realign(scenario: Scenario, roster: Roster, first: IntArray, attendance: In
         total = weight.sum(axis=1)
         has = total > 0  # someone to join; otherwise the group stays as it is
         out[units[~has], group[~has]] = size[~has]
-        units, group, size = units[has], group[has], size[has]
-        stay = rng.binomial(size, stay_p)
-        moved = rng.multinomial(stay, weight[has] / total[has, None])
-        out[units, :] += moved
+        units, size, weight, total = units[has], size[has], weight[has], total[has]
+        # Per member: go home (column 0) or join a group, by the cumulative odds.
+        odds = np.hstack([np.full((units.size, 1), leave),
+                          (1.0 - leave) * weight / total[:, None]])
+        cum = np.cumsum(odds, axis=1)
+        cum /= cum[:, -1:]  # exactly 1 at the end: a uniform < 1 always lands
+        row = np.repeat(np.arange(units.size), size)
+        first_member = np.cumsum(size) - size
+        at = np.repeat(block_start[units] + r * stride[units] - first_member, size)
+        u = uniforms[at + np.arange(row.size)]
+        choice = (u[:, None] >= cum[row]).sum(axis=1)
+        moved = np.bincount(row * (k + 1) + choice, minlength=units.size * (k + 1))
+        out[units, :] += moved.reshape(units.size, k + 1)[:, 1:]
     return out
 
 
