@@ -44,7 +44,8 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="output folder (default runs/simulate-<stamp>-<scenario>)")
     p.add_argument("--fail-on-gates", action="store_true",
-                   help="exit 1 when a measured gate fails on the median run")
+                   help="exit 1 when a measured gate fails: a gate 'with P%%' when fewer than "
+                   "P%% of the nights pass it, another on the median run")
     p.set_defaults(func=run)
 
 
@@ -191,9 +192,23 @@ def table(summary: dict[str, Any]) -> str:
                   f"{ch} {q3(f'{ch}_share', '{:.0%}')}" for ch in ("app", "hotline", "paper")),
               "first release at " + " / ".join(_clock(m["first_release_min"][k])
                                                for k in ("p5", "p50", "p95")),
-              "", "gates (median run):"]
-    for g in summary["gates"]:
-        verdict = {True: "PASS", False: "FAIL", None: "not measured"}[g["passed"]]
-        value = "" if g["value"] is None else f"  (value {g['value']:.4g})"
-        lines.append(f"  {verdict:<12} {g['gate']}{value}")
+              "", "gates (share of nights passing [95% interval]; judged on that share for a "
+                  "gate 'with P%', else on the median run):"]
+    lines += [gate_line(g) for g in summary["gates"]]
     return "\n".join(lines)
+
+
+def gate_line(g: dict[str, Any]) -> str:
+    """One gate of ``summary.json`` as a table line: verdict, share of nights, median run."""
+    if g["passed"] is None:
+        return f"  {'not measured':<13} {g['gate']}"
+    verdict = "PASS" if g["passed"] else "FAIL"
+    if g["sure"] is False:
+        verdict += ", unsure"
+    sh = g["pass_share"]
+    text = (f"  {verdict:<13} {g['gate']}: nights passing {sh['probability']:.1%} "
+            f"[{sh['low']:.1%}, {sh['high']:.1%}]")
+    if g["confidence"] is not None:
+        text += f" (needs {g['confidence']:.0%}"
+        text += "; the interval straddles it)" if g["sure"] is False else ")"
+    return text + f"; median run {g['value']:.4g}"

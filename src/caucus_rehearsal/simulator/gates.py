@@ -1,9 +1,19 @@
 """Pass/fail gates: ``"published_fraction >= 0.95 by 22:30"``, ``"data_loss == 0"``.
 
 A gate names a metric, a comparison and a threshold, and optionally the clock time at
-which the metric is read. ``rehearse simulate`` evaluates the gates it can measure on the
-median run; ``rehearse run``/``report`` evaluate all of them; a gate whose metric a
-command cannot measure is shown as not measured and does not fail.
+which the metric is read (``by 22:30``), a duration the metric is read against
+(``within 2min``, for ``hotline_service_level``) and the confidence required of a
+simulated night (``with 95%``: at least 95% of simulated nights must pass)::
+
+    published_fraction >= 0.95 by 22:30 with 95%
+    hotline_service_level >= 0.8 within 1min
+
+``rehearse simulate`` and ``rehearse plan`` read every gate they can measure on every
+simulated night and report the share of nights that pass it with a confidence interval
+(:mod:`.passrate`); a gate with ``with P%`` is judged on that share, one without it on
+the median run. ``rehearse run``/``report`` judge the one night rehearsed (the
+confidence does not apply to a single night); a gate whose metric a command cannot
+measure is shown as not measured and does not fail.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from caucus_rehearsal.simulator.units import format_clock, parse_clock
+from caucus_rehearsal.simulator.units import format_clock, parse_clock, parse_duration
 
 GATE_METRICS: dict[str, str] = {
     "published_fraction": "fraction of units published (read at 'by', else at the end)",
@@ -28,6 +38,9 @@ GATE_METRICS: dict[str, str] = {
     "hotline_wait_median_min": "median hotline wait of the chairs answered (first dial to "
                                "answer), minutes",
     "hotline_hold_max_min": "longest single hotline hold (one call on hold), minutes",
+    "hotline_service_level": "fraction of the chairs' hotline calls that got a line and were "
+                             "answered within the gate's 'within' time on hold (a call "
+                             "centre's service level; abandoned calls count as not answered)",
     "abandoned_calls": "hotline calls abandoned on hold",
     "app_share": "fraction of units reported through the app",
     "minutes_to_95pct_received": "minutes after 19:00 until 95% of units are received",
@@ -41,17 +54,26 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt, "<": operator.lt, "!=": operator.ne,
 }
 
-_GATE = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+)\s*(?:by\s+(\S+))?\s*$")
+WITHIN_METRICS = ("hotline_service_level",)
+"""Metrics read against a duration: their gates need ``within DURATION``."""
+
+_GATE = re.compile(r"^\s*([a-z0-9_]+)\s*(>=|<=|==|!=|>|<)\s*([-+0-9.eE]+)"
+                   r"(?:\s+by\s+(\S+))?(?:\s+within\s+(\S+))?"
+                   r"(?:\s+with\s+([0-9.]+)\s*%)?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
 class Gate:
-    """One condition: ``metric op threshold``, read at simulation minute ``by`` if given."""
+    """One condition: ``metric op threshold``, read at simulation minute ``by`` if given,
+    against ``within`` minutes for :data:`WITHIN_METRICS`; ``confidence`` (0..1) is the
+    share of simulated nights that must pass (None: judged on the median run)."""
 
     metric: str
     op: str
     threshold: float
     by: float | None = None
+    within: float | None = None
+    confidence: float | None = None
 
     def passes(self, value: float) -> bool:
         """Whether a measured ``value`` meets this gate."""
@@ -59,7 +81,13 @@ class Gate:
 
     def __str__(self) -> str:
         text = f"{self.metric} {self.op} {self.threshold:g}"
-        return text + (f" by {format_clock(self.by)}" if self.by is not None else "")
+        if self.by is not None:
+            text += f" by {format_clock(self.by)}"
+        if self.within is not None:
+            text += f" within {self.within:g}min"
+        if self.confidence is not None:
+            text += f" with {self.confidence * 100:g}%"
+        return text
 
 
 def parse_gate(text: object) -> Gate:
@@ -68,8 +96,9 @@ def parse_gate(text: object) -> Gate:
         raise ValueError(f"gate {text!r} must be a string like 'data_loss == 0'")
     m = _GATE.match(text)
     if not m:
-        raise ValueError(f"gate {text!r} must look like 'published_fraction >= 0.95 by 22:30'")
-    metric, op, value, by = m.groups()
+        raise ValueError(f"gate {text!r} must look like 'published_fraction >= 0.95 by 22:30'"
+                         " (optionally followed by 'with 95%')")
+    metric, op, value, by, within, confidence = m.groups()
     if metric not in GATE_METRICS:
         raise ValueError(f"gate {text!r}: unknown metric {metric!r}; known: "
                          + ", ".join(GATE_METRICS))
@@ -77,4 +106,17 @@ def parse_gate(text: object) -> Gate:
         threshold = float(value)
     except ValueError:
         raise ValueError(f"gate {text!r}: {value!r} is not a number") from None
-    return Gate(metric, op, threshold, parse_clock(by) if by else None)
+    if (within is not None) != (metric in WITHIN_METRICS):
+        raise ValueError(f"gate {text!r}: 'within DURATION' goes with "
+                         + " and ".join(WITHIN_METRICS) + ", and they need it")
+    conf = None
+    if confidence is not None:
+        try:
+            conf = float(confidence) / 100
+        except ValueError:
+            raise ValueError(f"gate {text!r}: {confidence!r}% is not a number") from None
+        if not 0 < conf < 1:
+            raise ValueError(f"gate {text!r}: 'with {confidence}%' must be above 0% "
+                             "and below 100%")
+    return Gate(metric, op, threshold, parse_clock(by) if by else None,
+                parse_duration(within) if within else None, conf)

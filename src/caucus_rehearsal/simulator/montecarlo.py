@@ -2,7 +2,9 @@
 
 Replication ``r`` is fully determined by (scenario, roster, r): results are put back in
 replication order before anything is summarised, so ``summary()`` is the same whatever
-the number of worker processes.
+the number of worker processes. :class:`NightRunner` keeps its worker processes across
+calls (``rehearse plan`` and ``calibrate`` run many small batches through one);
+:mod:`.experiments` builds on it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from caucus_rehearsal.simulator.night import run_night
+from caucus_rehearsal.simulator.passrate import night_readings
 from caucus_rehearsal.simulator.roster import Unit
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.series import (
@@ -35,37 +38,138 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     """What Monte Carlo keeps of one night: its metrics, the sorted receipt and
-    publication times of every unit (inf = never) and the hotline waits of the chairs who
-    got through (first dial to answer, minutes)."""
+    publication times of every unit (inf = never), the hotline waits of the chairs who
+    got through (first dial to answer, minutes) and the night's reading of each of the
+    scenario's gates (``gates[i]`` for ``scenario.gates[i]``; None: not measured)."""
 
     replication: int
     metrics: dict[str, float]
     received: Array
     published: Array
     waits: Array
+    gates: tuple[float | None, ...] = ()
 
 
 def run_one(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> RunOutcome:
     """One replication, reduced to what the summary needs."""
     res = run_night(scenario, units, replication)
     tallies = call_tallies(res)
-    return RunOutcome(replication, night_metrics(res, tallies),
-                      sorted_times([u.received for u in res.units]),
-                      sorted_times([u.published for u in res.units]),
-                      tallies["waits"])
+    metrics = night_metrics(res, tallies)
+    received = sorted_times([u.received for u in res.units])
+    published = sorted_times([u.published for u in res.units])
+    readings = night_readings(scenario.gates, metrics, received, published,
+                              tallies["answered_holds"], len(tallies["holds"]))
+    return RunOutcome(replication, metrics, received, published, tallies["waits"], readings)
 
 
-_WORKER: dict[str, Any] = {}
+RosterKey = tuple[Any, int]
 
 
-def _init_worker(scenario: Scenario, units: tuple[Unit, ...]) -> None:
+def roster_key(scenario: Scenario) -> RosterKey:
+    """What a scenario's roster depends on: its election and its seed."""
+    return (scenario.election, scenario.scenario.seed)
+
+
+class _Rosters:
+    """Rosters built once per election and seed (or the units a caller supplied)."""
+
+    def __init__(self, units: tuple[Unit, ...] | None) -> None:
+        self.given = units
+        self.built: dict[RosterKey, tuple[Unit, ...]] = {}
+
+    def units(self, scenario: Scenario) -> tuple[Unit, ...]:
+        if self.given is not None:
+            return self.given
+        key = roster_key(scenario)
+        if key not in self.built:
+            from caucus_rehearsal.simulator.roster import build_roster
+
+            self.built[key] = build_roster(scenario).units
+        return self.built[key]
+
+
+_WORKER: dict[str, _Rosters] = {}
+
+
+def _init_worker(units: tuple[Unit, ...] | None) -> None:
     # Ctrl-C is the parent's to handle (one line, exit 3), not every worker's traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER["scenario"], _WORKER["units"] = scenario, units
+    _WORKER["rosters"] = _Rosters(units)
 
 
-def _run_chunk(reps: Sequence[int]) -> list[RunOutcome]:
-    return [run_one(_WORKER["scenario"], _WORKER["units"], r) for r in reps]
+def _run_chunk(scenario: Scenario, reps: Sequence[int]) -> list[RunOutcome]:
+    units = _WORKER["rosters"].units(scenario)
+    return [run_one(scenario, units, r) for r in reps]
+
+
+class NightRunner:
+    """Runs replications of the night on ``jobs`` processes kept alive across calls.
+
+    ``run(scenario, replications)`` returns one :class:`RunOutcome` per replication, in
+    the order given, whatever ``jobs`` is. Replication ``r`` of any scenario with the
+    same seed draws the same random numbers (common random numbers), so two scenarios
+    run on the same replications differ only by what they set. Each process builds a
+    scenario's roster once (per election and seed); pass ``units`` to use those instead
+    for every scenario. Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, jobs: int = 1, units: tuple[Unit, ...] | None = None) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs(={jobs}) must be >= 1")
+        self.jobs = jobs
+        self._rosters = _Rosters(units)
+        self._units = units
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> NightRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def units(self, scenario: Scenario) -> tuple[Unit, ...]:
+        """The roster's units of ``scenario`` (built once per election and seed)."""
+        return self._rosters.units(scenario)
+
+    def run(self, scenario: Scenario, replications: Sequence[int],
+            progress: Progress | None = None) -> list[RunOutcome]:
+        """The outcomes of ``replications`` of ``scenario``, in that order."""
+        reps = list(replications)
+        total = len(reps)
+        out: list[RunOutcome] = []
+        if self.jobs == 1 or total == 1:
+            units = self.units(scenario)
+            for r in reps:
+                out.append(run_one(scenario, units, r))
+                if progress:
+                    progress(len(out), total)
+            return out
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker,
+                                             initargs=(self._units,))
+        # Small chunks: on Ctrl-C only the chunks already handed to workers still run.
+        size = max(1, min(4, math.ceil(total / (self.jobs * 4))))
+        futures = [self._pool.submit(_run_chunk, scenario, reps[i:i + size])
+                   for i in range(0, total, size)]
+        try:
+            for fut in as_completed(futures):
+                out.extend(fut.result())
+                if progress:
+                    progress(len(out), total)
+        except BaseException:  # Ctrl-C or a failed night: drop the chunks not yet started
+            for f in futures:
+                f.cancel()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            raise
+        order = {r: i for i, r in enumerate(reps)}
+        return sorted(out, key=lambda o: order[o.replication])
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 def run_many(scenario: Scenario, units: tuple[Unit, ...], runs: int, jobs: int = 1,
@@ -73,30 +177,8 @@ def run_many(scenario: Scenario, units: tuple[Unit, ...], runs: int, jobs: int =
     """Replications ``first .. first + runs - 1``, in that order, on ``jobs`` processes."""
     if runs < 1:
         raise ValueError(f"runs(={runs}) must be >= 1")
-    if jobs < 1:
-        raise ValueError(f"jobs(={jobs}) must be >= 1")
-    reps = list(range(first, first + runs))
-    out: list[RunOutcome] = []
-    if jobs == 1:
-        for r in reps:
-            out.append(run_one(scenario, units, r))
-            if progress:
-                progress(len(out), runs)
-        return out
-    # Small chunks: on Ctrl-C only the chunks already handed to workers still run.
-    size = max(1, min(4, math.ceil(runs / (jobs * 4))))
-    chunks = [reps[i:i + size] for i in range(0, runs, size)]
-    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(scenario, units))
-    try:
-        for fut in as_completed([pool.submit(_run_chunk, c) for c in chunks]):
-            out.extend(fut.result())
-            if progress:
-                progress(len(out), runs)
-    except BaseException:  # Ctrl-C or a failed night: drop the chunks not yet started
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return sorted(out, key=lambda o: o.replication)
+    with NightRunner(jobs, units) as runner:
+        return runner.run(scenario, range(first, first + runs), progress)
 
 
 def quantiles(values: Sequence[float] | Array) -> dict[str, float]:

@@ -77,9 +77,11 @@ def channel_counts(result: NightResult) -> dict[str, int]:
 
 
 def call_tallies(result: NightResult) -> dict[str, Any]:
-    """One pass over the calls: chairs' holds and waits (first dial to answer), counts."""
+    """One pass over the calls: chairs' holds (of every call that got a line, and of the
+    answered ones), waits (first dial to answer), counts."""
     first: dict[int, float] = {}
     holds: list[float] = []
+    answered: list[float] = []
     waits: list[float] = []
     abandoned = busy = typos = 0
     nuisance: list[float] = []
@@ -94,11 +96,13 @@ def call_tallies(result: NightResult) -> dict[str, Any]:
             continue
         holds.append(c.hold)
         if outcome == "answered":
+            answered.append(c.hold)
             waits.append(c.dial + c.hold - start)
             typos += c.typo
         else:
             abandoned += 1
-    return {"holds": np.asarray(holds), "waits": np.asarray(waits), "abandoned": abandoned,
+    return {"holds": np.asarray(holds), "answered_holds": np.asarray(answered),
+            "waits": np.asarray(waits), "abandoned": abandoned,
             "busy": busy, "typos": typos, "nuisance": nuisance}
 
 

@@ -22,35 +22,34 @@ from caucus_rehearsal.simulator.montecarlo import (
     metric_quantiles,
     quantiles,
 )
+from caucus_rehearsal.simulator.passrate import judge, pass_share
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.units import format_clock
 
-SIMULATED_GATE_METRICS = (
-    "published_fraction", "received_fraction", "hotline_wait_max_min",
-    "hotline_wait_median_min", "hotline_hold_max_min", "abandoned_calls", "app_share",
-    "minutes_to_95pct_received", "minutes_to_95pct_published",
-)
-"""Gate metrics the night model measures; the others are shown as not measured."""
-
-
-def gate_value(gate: Gate, outcomes: Sequence[RunOutcome]) -> float | None:
-    """The median run's value of the gate's metric (read at ``by``), or None."""
-    if gate.metric not in SIMULATED_GATE_METRICS:
-        return None
-    if gate.metric in ("published_fraction", "received_fraction") and gate.by is not None:
-        values = fraction_at(outcomes, gate.by, gate.metric == "published_fraction")
-    else:
-        values = [o.metrics[gate.metric] for o in outcomes]
-    return quantiles(values)["p50"]
-
 
 def evaluate_gates(gates: Sequence[Gate], outcomes: Sequence[RunOutcome]) -> list[dict[str, Any]]:
-    """Each gate with its median-run value and verdict (``passed`` None: not measured)."""
+    """Each gate with the share of nights that pass it (Wilson interval), the median
+    run's value, and the verdict: on the share for a gate with a confidence
+    (``with 95%``), else on the median run (``judged_on`` says which). ``passed`` is
+    None when the model cannot measure the gate's metric."""
     out = []
-    for g in gates:
-        value = gate_value(g, outcomes)
-        out.append({"gate": str(g), "metric": g.metric, "meaning": GATE_METRICS[g.metric],
-                    "value": value, "passed": None if value is None else g.passes(value)})
+    for i, g in enumerate(gates):
+        values = [o.gates[i] for o in outcomes]
+        row: dict[str, Any] = {"gate": str(g), "metric": g.metric,
+                               "meaning": GATE_METRICS[g.metric], "confidence": g.confidence,
+                               "value": None, "median_run_passed": None, "pass_share": None,
+                               "judged_on": None, "sure": None, "passed": None}
+        sh = pass_share(g, values)
+        if sh is not None:
+            median = quantiles([v for v in values if v is not None])["p50"]
+            row.update(value=median, median_run_passed=g.passes(median),
+                       pass_share=sh.to_json())
+            if g.confidence is None:
+                row.update(judged_on="median run", passed=row["median_run_passed"])
+            else:
+                v = judge(sh, g.confidence)
+                row.update(judged_on="share of nights", passed=v.meets, sure=v.sure)
+        out.append(row)
     return out
 
 
