@@ -20,3 +20,14 @@ def add_scenario_args(parser: argparse.ArgumentParser) -> None:
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """The validated scenario named by ``args`` with its overrides applied."""
     return load_scenario(args.scenario, args.overrides)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--runs``, ``--jobs``...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value

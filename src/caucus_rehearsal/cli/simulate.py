@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.cli.common import add_scenario_args
+from caucus_rehearsal.cli.common import positive_int as _positive
 from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, ScenarioError
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.montecarlo import RunOutcome, metric_quantiles, run_many
@@ -47,16 +48,6 @@ def register(sub: Any) -> None:
                    help="exit 1 when a measured gate fails: a gate 'with P%%' when fewer than "
                    "P%% of the nights pass it, another on the median run")
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def parse_sweep(text: str) -> tuple[str, list[str]]:
