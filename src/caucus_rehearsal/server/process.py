@@ -90,12 +90,14 @@ def _healthy(host: str, port: int) -> bool:
 def start_server(db_path: str | Path, faults: Sequence[str] = (), admin_token: str | None = None,
                  port: int = 0, host: str = "127.0.0.1", seed: int = 0,
                  durability: str = "normal", log_path: str | Path | None = None,
-                 ready_timeout_s: float = 30.0) -> ServerHandle:
+                 ready_timeout_s: float = 30.0,
+                 options: Sequence[str] = ()) -> ServerHandle:
     """Start ``python -m caucus_rehearsal.server`` and return once ``/healthz`` answers.
 
     ``faults`` are fault specs (``ValueError`` for a bad one, before anything starts);
     ``admin_token`` is generated when None (read it from the handle); the server's
-    stderr goes to ``log_path`` (a temporary file when None).
+    stderr goes to ``log_path`` (a temporary file when None); ``options`` are more
+    command-line options of the server (``--header-timeout 2`` ...).
     """
     for spec in faults:
         parse_fault(spec)
@@ -111,6 +113,7 @@ def start_server(db_path: str | Path, faults: Sequence[str] = (), admin_token: s
            "--log-level", "warning"]
     for spec in faults:
         cmd += ["--fault", spec]
+    cmd += list(options)
     env = dict(os.environ, CAUCUS_ADMIN_TOKEN=token)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,

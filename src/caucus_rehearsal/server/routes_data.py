@@ -67,10 +67,14 @@ _ACCEPTED: dict[int | str, dict[str, Any]] = {201: {"description": "accepted and
 
 def register(app: FastAPI, svc: Service) -> None:
     """Add the sign-in and data-write routes to ``app``."""
+    def bearer(request: Request) -> tuple[str, str] | None:
+        """(role, subject) of the request's bearer token, None without a valid one."""
+        auth = request.headers.get("authorization", "")
+        return svc.principal(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
+
     def who(request: Request, role: str, pid: str) -> str:
         """The writer's id (precinct or operator) or a 401/403 Rejection."""
-        auth = request.headers.get("authorization", "")
-        got = svc.principal(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
+        got = bearer(request)
         if got is None:
             raise Rejection(401, "unauthorized", "a valid bearer token is required")
         if got[0] != role:
@@ -95,7 +99,7 @@ def register(app: FastAPI, svc: Service) -> None:
         """Sign in with precinct id and PIN; the token writes only that precinct."""
         body = await json_body(request, ChairLogin)
         return reply(await svc.login("chair", body["precinct_id"], body["pin"],
-                               meta_of(request, None)))
+                                     meta_of(request, None), bearer(request)))
 
     @app.post("/v1/auth/operator", tags=["hotline"], responses=errors(401, 409, 422, 429),
               openapi_extra=_doc(OperatorLogin, auth=False))
@@ -103,7 +107,7 @@ def register(app: FastAPI, svc: Service) -> None:
         """Hotline operator sign-in."""
         body = await json_body(request, OperatorLogin)
         return reply(await svc.login("operator", body["operator_id"], body["password"],
-                               meta_of(request, None)))
+                                     meta_of(request, None), bearer(request)))
 
     @app.post("/v1/precincts/{precinct_id}/attendance", tags=["chair"], status_code=201,
               responses={**_ACCEPTED, **_WRITE_ERRORS}, openapi_extra=_doc(AttendanceBody))

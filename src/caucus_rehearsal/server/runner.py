@@ -18,6 +18,12 @@ from collections.abc import Sequence
 import uvicorn
 
 from caucus_rehearsal.server.app import create_app
+from caucus_rehearsal.server.connections import (
+    BODY_TIMEOUT_S,
+    HEADER_TIMEOUT_S,
+    Limits,
+    guarded_protocol,
+)
 from caucus_rehearsal.server.faults import parse_fault
 
 
@@ -74,6 +80,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the fault generator (0)")
     p.add_argument("--durability", choices=("normal", "full"), default="normal",
                    help="SQLite synchronous mode: normal survives kill -9, full power loss")
+    p.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT_S,
+                   metavar="SECONDS",
+                   help="time a client has to send a request's headers (10; slowloris guard)")
+    p.add_argument("--body-timeout", type=float, default=BODY_TIMEOUT_S,
+                   metavar="SECONDS", help="time a client has to send a request's body (30)")
+    p.add_argument("--max-connections", type=int, default=0, metavar="N",
+                   help="open connections at most; beyond it the longest-stalled is closed "
+                        "(default: the file-descriptor limit less 64)")
+    p.add_argument("--forwarded-allow-ips", default="", metavar="IPS",
+                   help="comma-separated proxy addresses whose X-Forwarded-For is trusted as "
+                        "the client's address (default: none; the peer address is the source)")
     p.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--log-level", default="info", choices=("warning", "info", "debug"),
                    help="uvicorn log level (info)")
@@ -86,6 +103,10 @@ def serve(args: argparse.Namespace, announce: bool = True) -> int:
             parse_fault(spec)
         except ValueError as exc:
             raise ServeError(str(exc)) from None
+    try:
+        limits = Limits(args.header_timeout, args.body_timeout, args.max_connections)
+    except ValueError as exc:
+        raise ServeError(str(exc)) from None
     sock = socket.socket(fileno=args.fd) if args.fd is not None else bind(args.host, args.port)
     token = args.admin_token or os.environ.get("CAUCUS_ADMIN_TOKEN")
     if not token:
@@ -96,8 +117,11 @@ def serve(args: argparse.Namespace, announce: bool = True) -> int:
         host, port = sock.getsockname()[:2]
         print(f"reference reporting server on http://{host}:{port} (db {args.db})",
               file=sys.stderr, flush=True)
+    protocol, _ = guarded_protocol(limits)
+    trusted = [ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip()]
     config = uvicorn.Config(app, log_level=args.log_level, access_log=False,
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, http=protocol,
+                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
     server = uvicorn.Server(config)
     tune_gc()
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import secrets
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caucus_rehearsal.server.faults import FaultState
+from caucus_rehearsal.server.lockout import Lockouts
 from caucus_rehearsal.server.publish import Publisher
 from caucus_rehearsal.server.schemas import RosterIn
 from caucus_rehearsal.server.state import (
@@ -34,11 +34,6 @@ from caucus_rehearsal.server.state import (
     check_first,
 )
 from caucus_rehearsal.server.store import AuditRow, Store, StoreError
-
-LOCKOUT_AFTER = 5
-"""Consecutive bad PINs (or passwords) that lock a precinct (or operator) out."""
-LOCKOUT_S = 60.0
-"""How long a lockout lasts, seconds."""
 
 
 def _json(obj: Any) -> str:
@@ -61,11 +56,13 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Meta:
-    """Per-request facts from the middleware and the headers."""
+    """Per-request facts from the middleware and the headers; ``source`` is the client's
+    address (what sign-in lockouts are counted per)."""
 
     received_at: float
     request_id: str | None
     idem_key: str | None
+    source: str = ""
 
 
 class Service:
@@ -90,7 +87,7 @@ class Service:
         self.records: dict[str, Complete] = {}
         self.tokens: dict[str, tuple[str, str]] = {h: (r, s) for h, r, s in self.store.tokens()}
         self.idem: dict[tuple[str, str], tuple[str, int, str]] = {}
-        self.failures: dict[tuple[str, str], tuple[int, float]] = {}
+        self.lockouts = Lockouts()
         self.publisher: Publisher | None = None
         self._unpublished: list[tuple[str, Complete]] = []
         for row in self.store.audit():
@@ -176,27 +173,27 @@ class Service:
 
     # --- sign-in -------------------------------------------------------------------------
 
-    async def login(self, role: str, subject: str, secret: str, meta: Meta) -> Reply:
-        """Chair (role ``chair``, subject = precinct id) or operator sign-in."""
+    async def login(self, role: str, subject: str, secret: str, meta: Meta,
+                    holder: tuple[str, str] | None = None) -> Reply:
+        """Chair (role ``chair``, subject = precinct id) or operator sign-in; ``holder`` is
+        the (role, subject) of a bearer token the request presented, if any (a session of
+        the same subject is never locked out: see :mod:`.lockout`)."""
         roster = self.need_roster()
         kind = f"{role}_login"
         actor = f"{role}:{subject}"
-        payload = _json({"subject": subject})
+        payload = _json({"subject": subject, "source": meta.source})
         now = self.clock()
         key = (role, subject)
-        count, until = self.failures.get(key, (0, 0.0))
-        if until > now:
-            wait = max(1, math.ceil(until - now))
+        wait = None if holder == key else self.lockouts.wait_s(meta.source, key, now)
+        if wait is not None:
             err = Rejection(429, "locked_out", f"too many bad credentials; retry in {wait} s")
             await self._audit(meta, actor, None, kind, "locked_out", err, payload)
             return Reply(429, _json(err.body()), {"Retry-After": str(wait)})
         known = (roster.precincts[subject].pin if role == "chair" and subject in roster.precincts
                  else roster.operators.get(subject) if role == "operator" else None)
         if known is None or not hmac.compare_digest(known.encode(), secret.encode()):
-            if known is not None:
-                count += 1
-                self.failures[key] = ((0, now + LOCKOUT_S) if count >= LOCKOUT_AFTER
-                                      else (count, 0.0))
+            if known is not None and holder != key:
+                self.lockouts.failed(meta.source, key, now)
             err = Rejection(401, "bad_credentials", "unknown id or wrong PIN/password")
             await self._audit(meta, actor, None, kind, "failed_login", err, payload)
             return Reply(401, _json(err.body()), {})
@@ -204,7 +201,7 @@ class Service:
             err = Rejection(401, "login_failed", "sign-in failed (injected login-failures)")
             await self._audit(meta, actor, None, kind, "failed_login", err, payload)
             return Reply(401, _json(err.body()), {})
-        self.failures.pop(key, None)
+        self.lockouts.succeeded(meta.source, key)
         token = secrets.token_urlsafe(24)
         h = token_hash(token)
         field = "precinct_id" if role == "chair" else "operator_id"
@@ -240,13 +237,15 @@ class Service:
                                            _json(payload), None))
                 await self._committed()
                 return Reply(seen[1], seen[2], {"Idempotent-Replayed": "true"})
+        d = self.data.get(pid)
+        if kind in ("attendance", "first") and d is not None and d.complete is not None:
+            return await self._repost(kind, actor, pid, payload, meta, d)
         try:
             extra = self._validate(kind, roster, pid, payload)
         except Rejection as err:
             await self._audit(meta, actor, pid, kind, "rejected", err, _json(payload))
             raise
         stored = dict(payload, **extra, _fp=fp)
-        d = self.data.get(pid)
         version = (d.versions if d else 0) + (0 if kind == "worksheet" else 1)
         published = kind in ("final", "hotline_report") or (d is not None
                                                              and d.complete is not None)
@@ -262,6 +261,36 @@ class Service:
             self._unpublished.append((pid, rec))
         await self._committed()
         return Reply(201, response, {})
+
+    async def _repost(self, kind: str, actor: str, pid: str, payload: dict[str, Any],
+                      meta: Meta, d: PrecinctData) -> Reply:
+        """An attendance or first alignment posted after the precinct's final: one that
+        agrees with the accepted complete record succeeds and changes nothing (200,
+        ``"unchanged": true``, audit outcome ``unchanged``); one that disagrees is
+        ``409 conflicts_with_final`` and changes nothing either, so the accepted final
+        stays published and a later final is validated against it, never against the
+        refused numbers."""
+        rec = d.complete
+        assert rec is not None and self.roster is not None
+        try:
+            if kind == "attendance":
+                if payload["attendance"] != rec.attendance:
+                    raise Rejection(409, "conflicts_with_final",
+                                    f"attendance {payload['attendance']} disagrees with the "
+                                    f"accepted final (attendance {rec.attendance})")
+            elif self.roster.counts(payload["first"], "first") != rec.first:
+                raise Rejection(409, "conflicts_with_final", "this first alignment disagrees "
+                                "with the one of the accepted final")
+        except Rejection as err:
+            await self._audit(meta, actor, pid, kind, "rejected", err, _json(payload))
+            raise
+        response = _json({"precinct_id": pid, "seq": self.store.next_seq,
+                          "version": d.versions, "published": True,
+                          "received_at": meta.received_at, "unchanged": True})
+        self.store.stage(self._row(meta, actor, pid, kind, "unchanged", 200, None,
+                                   _json(payload), response))
+        await self._committed()
+        return Reply(200, response, {})
 
     def _validate(self, kind: str, roster: Roster, pid: str,
                   payload: dict[str, Any]) -> dict[str, Any]:

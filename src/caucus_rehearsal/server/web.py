@@ -59,11 +59,13 @@ def error_response(status: int, code: str, detail: str,
 
 
 def meta_of(request: Request, idem_key: str | None) -> Meta:
-    """Arrival time (taken by the Gate), request id and idempotency key of a request."""
+    """Arrival time (taken by the Gate), request id, idempotency key and source address
+    (the peer, or X-Forwarded-For from a trusted proxy: ``--forwarded-allow-ips``)."""
     state: dict[str, Any] = request.scope.get("state") or {}
     rid = request.headers.get("x-request-id")
+    client = request.client
     return Meta(float(state.get("received_at") or time.time()),
-                rid[:200] if rid else None, idem_key)
+                rid[:200] if rid else None, idem_key, client.host if client else "")
 
 
 def reply(r: Reply) -> Response:
