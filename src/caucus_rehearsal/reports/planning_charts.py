@@ -105,3 +105,40 @@ def sweep_chart(ax: Axes, key: str, values: Sequence[Any],
     ax.grid(True, alpha=0.3)
     ax.legend()
     return artists
+
+
+def pass_chart(ax: Axes, key: str, series: Sequence[Mapping[str, Any]], required: float,
+               answer: float | None, others: Sequence[tuple[float, float]] = (),
+               title: str = "") -> list[Any]:
+    """Share of nights passing a goal against a varied key, with intervals.
+
+    ``series`` holds one ``{"label", "x", "p", "low", "high"}`` per goal (lists, shares
+    0..1) along the key with the other keys at the answer; ``others`` are (x, p) of
+    candidates with other values of the other keys (drawn faint); ``required`` is the
+    threshold (dashed) and ``answer`` the recommended value (a vertical line).
+    """
+    artists: list[Any] = []
+    if others:
+        xs, ps = zip(*others, strict=True)
+        artists.append(ax.scatter(xs, np.asarray(ps) * 100, color="#9e9e9e", s=12,
+                                  label="other combinations"))
+    for s in series:
+        order = np.argsort(np.asarray(s["x"], dtype=float))
+        x = np.asarray(s["x"], dtype=float)[order]
+        p, lo, hi = (np.asarray(s[k], dtype=float)[order] * 100 for k in ("p", "low", "high"))
+        artists.append(ax.errorbar(x, p, yerr=[p - lo, hi - p], marker="o", capsize=3,
+                                   label=f"{s['label']} (interval)"))
+    artists.append(ax.axhline(required * 100, color="#c62828", linestyle="--",
+                              label=f"required {required:.0%}"))
+    if answer is not None:
+        artists.append(ax.axvline(answer, color="#2e7d32", linestyle=":",
+                                  label=f"answer {answer:g}"))
+    ax.yaxis.set_major_formatter(PercentFormatter(100))
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel(key)
+    ax.set_ylabel("simulated nights passing")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return artists
