@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 from pathlib import Path
@@ -15,7 +14,7 @@ from caucus_rehearsal.rehearsal.adapters.base import outcome_of_status
 from caucus_rehearsal.rehearsal.adapters.v1 import ContractV1Adapter
 from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.eventlog import EventLog, Tail
-from caucus_rehearsal.rehearsal.hotline import Abandoned, Answered, HotlinePool
+from caucus_rehearsal.rehearsal.hotline import HotlinePool, Outcome
 from caucus_rehearsal.rehearsal.night import operator_credentials, owners, wrong_pin
 
 
@@ -25,29 +24,60 @@ def test_clock_maps_both_ways() -> None:
     assert c.wall(0.0) == 1030.0  # 30 simulated minutes are 30 wall seconds at speed 60
     assert c.sim(1030.0) == 0.0
     assert c.wall_seconds(10.0) == 10.0
+    assert c.sim_minutes(1.0) == 1.0  # one wall second late is one simulated minute here
     with pytest.raises(ValueError, match="speed"):
         SimClock(0.0, 0.0, 0.0)
 
 
-def test_pool_exact_log() -> None:
+def _log(outcomes: list[Outcome]) -> list[tuple[str, str, float, float]]:
+    return [(o.caller, o.result, o.at, o.wait_min) for o in outcomes]
+
+
+def test_pool_exact_log_on_the_modelled_clock() -> None:
     pool = HotlinePool(lines=2, operators=1)
-    assert pool.dial("a", 0.0, 10.0) == ("queued", [Answered("a", "op-01", 0.0, 0)])
-    assert pool.dial("b", 1.0, 5.0) == ("queued", [])
-    assert pool.dial("c", 2.0, 9.0) == ("busy", [])  # two lines, both taken
-    assert pool.expire(4.0) == []
-    assert pool.expire(5.0) == [Abandoned("b", 4.0, 0)]  # b hung up, its line is free
-    assert pool.dial("c", 6.0, 20.0) == ("queued", [])
-    assert pool.finish("a", 7.0) == [Answered("c", "op-01", 1.0, 0)]
-    assert pool.expire(30.0) == []  # c was answered before its deadline
-    assert pool.lines_in_use == 1
+    pool.dial("a", 0.0, patience=10.0, service=3.0)
+    pool.dial("b", 1.0, patience=4.0, service=3.0)
+    pool.dial("c", 2.0, patience=9.0)
+    # a is answered at once; b holds; c finds both lines taken. The pool cannot decide past
+    # minute 3, when a's call may end at the earliest, until a says when it ended.
+    assert _log(pool.advance(100.0)) == [("a", "answered", 0.0, 0.0), ("c", "busy", 2.0, 0.0)]
+    assert pool.blocked_at() == 3.0 and pool.now == 3.0
+    pool.finish("a", 3.5)  # its operator's request to the target took real time
+    pool.dial("d", 4.0, patience=1.0)
+    assert _log(pool.advance(100.0)) == [("b", "answered", 3.5, 2.5),  # before its patience
+                                         ("d", "abandoned", 5.0, 1.0)]
+    pool.finish("b", 7.0)
+    assert pool.advance(100.0) == []
+    assert pool.lines_in_use == 0 and pool.queue_len == 0 and pool.late == 0
+
+
+def test_pool_decides_in_modelled_order_whatever_the_arrival_order() -> None:
+    """Announcements arriving in any order before the pool decides give the same outcomes."""
+    dials = [(f"c{i}", float(i % 7) + i / 100.0) for i in range(30)]
+
+    def outcomes(order: list[tuple[str, float]]) -> list[tuple[str, str, float, float]]:
+        pool = HotlinePool(lines=5, operators=2)
+        for caller, at in order:
+            pool.dial(caller, at, patience=2.0, hold_for=1.5)
+        return sorted(_log(pool.advance(math.inf)))
+
+    assert outcomes(dials) == outcomes(list(reversed(dials))) == outcomes(sorted(dials))
+
+
+def test_pool_takes_a_late_announcement_at_its_current_moment_and_counts_it() -> None:
+    pool = HotlinePool(lines=0, operators=0)
+    pool.advance(10.0)
+    pool.dial("late", 4.0, patience=1.0)
+    out = pool.advance(20.0)
+    assert (pool.late, pool.late_max_min) == (1, 6.0)
+    assert [(o.result, o.at, o.late_min) for o in out] == [("abandoned", 11.0, 6.0)]
 
 
 def test_pool_unlimited_lines_and_no_abandonment() -> None:
     pool = HotlinePool(lines=0, operators=0)
     for i in range(50):
-        assert pool.dial(f"c{i}", float(i))[0] == "queued"
-    assert pool.next_deadline() is None
-    assert pool.expire(math.inf) == [] and pool.queue_len == 50
+        pool.dial(f"c{i}", float(i))
+    assert pool.advance(math.inf) == [] and pool.queue_len == 50
 
 
 def test_pool_rejects_bad_use() -> None:
@@ -65,16 +95,9 @@ def test_pool_more_operators_never_longer_waits() -> None:
     """Metamorphic: the same arrivals with more operators wait no longer in total."""
     def total_wait(operators: int) -> float:
         pool = HotlinePool(lines=0, operators=operators)
-        agenda = [(i * 1.0, 1, f"c{i}") for i in range(40)]  # (time, 0 finish / 1 dial, who)
-        heapq.heapify(agenda)
-        waits = 0.0
-        while agenda:
-            now, kind, who = heapq.heappop(agenda)
-            answered = pool.dial(who, now)[1] if kind else pool.finish(who, now)
-            for a in answered:
-                waits += a.wait_s
-                heapq.heappush(agenda, (now + 3.5, 0, a.caller))
-        return waits
+        for i in range(40):
+            pool.dial(f"c{i}", i * 1.0, hold_for=3.5)
+        return sum(o.wait_min for o in pool.advance(math.inf) if o.result == "answered")
     assert total_wait(3) <= total_wait(2) <= total_wait(1)
 
 
@@ -143,3 +166,20 @@ def test_load_adapter_names_the_problem() -> None:
                         ("json:dumps", "not a TargetAdapter")):
         with pytest.raises(UsageError, match=words):
             load_adapter(spec)
+
+
+def test_pool_waits_for_every_party_that_may_still_call() -> None:
+    """Conservative: nothing is decided past a moment at which a party may still dial."""
+    pool = HotlinePool(lines=1, operators=1)
+    pool.expect(["u1", "u2"])  # neither has said when it may call: nothing can be decided
+    pool.dial("u1#0", 5.0, patience=3.0, hold_for=1.0, party="u1")
+    assert pool.advance() == [] and pool.horizon() == -math.inf
+    pool.bound("u2", 4.0)  # u2 may dial from minute 4: u1's dial at 5 must wait
+    assert pool.advance() == [] and pool.waiting_for() == "u2"
+    pool.dial("u2#0", 4.5, patience=3.0, hold_for=10.0, party="u2")  # it did, earlier
+    out = pool.advance()
+    # u2 (4.5) gets the only line; u1 (5.0) hears busy; u1 may dial again from minute 5.
+    assert _log(out) == [("u2#0", "answered", 4.5, 0.0), ("u1#0", "busy", 5.0, 0.0)]
+    assert pool.horizon() == 5.0 and pool.late == 0
+    pool.bound("u1", math.inf)  # u1 gives up the phone; u2 is on its call, which ends by
+    assert pool.advance() == [] and pool.horizon() == math.inf  # itself (a modelled hold)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_rehearsal_through_a_vendor_adapter(tmp_path: Path) -> None:
+def test_rehearsal_through_a_vendor_adapter(tmp_path: Path,
+                                            target_passed: Callable[..., None]) -> None:
     server = subprocess.Popen(
         [sys.executable, str(REPO / "examples" / "tally_exchange_server.py"), "--port", "0",
          "--admin-key", "k3y"], stdout=subprocess.PIPE, text=True)
@@ -28,7 +30,8 @@ def test_rehearsal_through_a_vendor_adapter(tmp_path: Path) -> None:
         proc = subprocess.run(
             [sys.executable, "-c", code, "run", "smoke", "--target", url, "--admin-token", "k3y",
              "--adapter", "examples.vendor_adapter:TallyExchangeAdapter",
-             "--out", str(tmp_path), "--band-runs", "0", "--speed", "1200"],
+             "--out", str(tmp_path), "--band-runs", "0", "--speed", "600",
+             "--set", "live.end=23:45"],
             cwd=REPO, capture_output=True, text=True, timeout=240, check=False)
         feed = httpx.get(url + "/api/feed").json()
     finally:
@@ -36,7 +39,7 @@ def test_rehearsal_through_a_vendor_adapter(tmp_path: Path) -> None:
         server.wait(10)
         if server.stdout is not None:
             server.stdout.close()
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode in (0, 4), proc.stdout + proc.stderr
     (run_dir,) = tmp_path.iterdir()
     run = json.loads((run_dir / "run.json").read_text())
     assert run["adapter"] == "examples.vendor_adapter:TallyExchangeAdapter"
@@ -57,4 +60,5 @@ def test_rehearsal_through_a_vendor_adapter(tmp_path: Path) -> None:
     assert snaps[-1]["status"] == 200
     assert set(snaps[-1]["results"]["precincts"]) == set(acked)
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["data_loss"] == 0 and summary["verdict"] == "pass"
+    assert summary["data_loss"] == 0
+    target_passed(summary, proc.returncode)

@@ -102,13 +102,16 @@ def test_partial_run_without_snapshots_is_reported_as_partial(tmp_path: Path) ->
     with (b.path / "events.jsonl").open("a") as fh:
         fh.write('{"unit_id": "U1", "actor": "cha')
     out = build_report(b.path)
-    assert out.partial and out.verdict == "pass"
+    # Nothing failed, but an interrupted run cannot vouch for the target: inconclusive.
+    assert out.partial and (out.verdict, out.exit_code) == ("inconclusive", 4)
+    assert out.reasons[-1] == "the run did not finish (status 'interrupted')"
     s = json.loads((b.path / "summary.json").read_text())
     assert s["partial"] is True and s["truncated_files"] == ["events.jsonl"]
     results = {g["metric"]: g["result"] for g in s["gates"]}
     assert results["data_loss"] == "not measured"
     assert results["published_fraction"] == "not measured"
-    assert out.findings[0].startswith("This run is partial (status 'interrupted', cut-off "
+    assert out.findings[0].startswith("The rehearsal is inconclusive: ")
+    assert out.findings[1].startswith("This run is partial (status 'interrupted', cut-off "
                                       "events.jsonl)")
     assert "Partial run." in (b.path / "report.html").read_text()
 

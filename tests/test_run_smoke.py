@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,10 @@ def only_run_dir(out: Path) -> Path:
     return run_dir
 
 
-def test_smoke_run_passes_with_a_complete_run_directory(tmp_path: Path) -> None:
+def test_smoke_run_passes_with_a_complete_run_directory(
+        tmp_path: Path, target_passed: Callable[..., None]) -> None:
     proc = rehearse("run", "scenarios/smoke.toml", "--out", str(tmp_path), "--band-runs", "5")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode in (0, 4), proc.stdout + proc.stderr
     run_dir = only_run_dir(tmp_path)
     for name in (*RUN_FILES, "band.json"):
         assert (run_dir / name).is_file(), name
@@ -51,9 +53,9 @@ def test_smoke_run_passes_with_a_complete_run_directory(tmp_path: Path) -> None:
             assert e["sent_wall"] >= e["intended_wall"] - 0.001  # never sent early
             assert e["request_id"]
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["verdict"] == "pass"
+    target_passed(summary, proc.returncode)
     assert summary["schedule_fidelity"]["arrival_lag_p50_ms"] is not None
-    assert "verdict: PASS" in proc.stdout
+    assert f"verdict: {summary['verdict'].upper()}" in proc.stdout
 
 
 def test_incomplete_output_fault_fails_and_counts_what_was_lost(tmp_path: Path) -> None:

@@ -1,14 +1,18 @@
 """A precinct chair on the night: the app, then the hotline, then paper.
 
-:func:`run_chair` follows one :class:`~caucus_rehearsal.simulator.plan.ChairPlan` on the
-compressed clock (rules in ``simulator/plan.py``) and reacts to the target's real
-answers. Times below are wall seconds; ``t`` is when the chair is next free to act.
+:func:`run_chair` follows one :class:`~caucus_rehearsal.simulator.plan.ChairPlan` and
+reacts to the target's real answers. The chair lives on its own **modelled** timeline
+``s`` (simulation minutes): each attempt is due at ``s`` (the run's clock places it on
+the wall), the target's real response time moves ``s`` on one to one, and modelled
+durations (think times, backoffs, patience, redial delays, operator service) move it on
+by their modelled length. Every decision (patience, give-ups, channel, redials) is taken
+on ``s``, never on when a busy load generator got round to an action, so the same target
+gives the same behaviour at any speed and on any machine (docs/time.md).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -16,7 +20,7 @@ import numpy as np
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone
 from caucus_rehearsal.rehearsal.night import wrong_pin
-from caucus_rehearsal.rehearsal.send import send, wait_until
+from caucus_rehearsal.rehearsal.send import send
 from caucus_rehearsal.simulator.plan import ChairPlan
 from caucus_rehearsal.simulator.streams import stream
 
@@ -26,53 +30,67 @@ OPERATOR_TRIES = 3
 """Times an operator re-sends a report that failed for a server error or timeout."""
 
 
+def start_moment(ctx: RunContext, plan: ChairPlan) -> float:
+    """The modelled minute at which the chair starts: when it is ready; a chair ready
+    before the live window opens (a daytime satellite) acts within its first simulated
+    minute, spread out (all at one instant would be an artefact)."""
+    if plan.ready_at >= ctx.scenario.live.start:
+        return plan.ready_at
+    spread = float(stream(ctx.scenario.seed, "live-early", plan.unit_index).random())
+    return ctx.scenario.live.start + EARLY_SPREAD_MIN * spread
+
+
 def run_chair(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan) -> None:
-    """Play one chair's night; counts it done in ``ctx`` whatever happens."""
+    """Play one chair's night; counts it done in ``ctx`` whatever happens.
+
+    The hotline pool is kept told the earliest moment this chair may next dial (after
+    each of its app requests), and that it will not call again once it is done with
+    the phone (``hotline_link``).
+    """
     try:
-        t = ctx.clock.wall(plan.ready_at)
-        if t < ctx.clock.t0_wall:
-            # Ready before the live window opens (a daytime satellite): act within its first
-            # simulated minute, spread out (all at one instant would be an artefact).
-            spread = float(stream(ctx.scenario.seed, "live-early", plan.unit_index).random())
-            t = ctx.clock.t0_wall + ctx.wall_s(EARLY_SPREAD_MIN * spread)
-        if t > ctx.end_wall:
+        s = start_moment(ctx, plan)
+        if s > ctx.end_sim:
             return
         tally = ctx.night.worksheet_json(plan.unit_index)
         done = False
         if plan.first_channel == "app" and ctx.scenario.app.enabled:
-            t, done = _app(client, ctx, plan, tally, t)
+            s, done = _app(client, ctx, phone, plan, tally, s)
         if not done:
-            t, done = _hotline(client, ctx, phone, plan, tally, t)
+            s, done = _hotline(client, ctx, phone, plan, tally, s)
+        phone.bound(plan.unit_id, math.inf)
         if not done:
-            done = _paper(client, ctx, plan, tally, t + ctx.wall_s(plan.paper_delay_min))
+            done = _paper(client, ctx, plan, tally, s + plan.paper_delay_min)
         if done:
             ctx.units_acked += 1
     finally:
+        phone.bound(plan.unit_id, math.inf)
         ctx.chairs_done += 1
 
 
-def _gave_up(ctx: RunContext, plan: ChairPlan, channel: str, t: float, detail: str) -> None:
+def _gave_up(ctx: RunContext, plan: ChairPlan, channel: str, s: float, detail: str) -> None:
     ctx.log(unit_id=plan.unit_id, actor="chair", channel=channel, step="gave_up",
-            intended_wall=round(t, 6), outcome="gave_up", detail=detail)
+            sim_min=round(s, 4), intended_wall=round(ctx.clock.wall(s), 6),
+            outcome="gave_up", detail=detail)
 
 
-def _app(client: Any, ctx: RunContext, plan: ChairPlan, tally: dict[str, Any],
-         t: float) -> tuple[float, bool]:
+def _app(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
+         tally: dict[str, Any], s: float) -> tuple[float, bool]:
     steps = ["login", "attendance", "first", "final"] + (["photo"] if ctx.scenario.app.photo
                                                          else [])
     unit = ctx.night.roster.units[plan.unit_index]
     pin = wrong_pin(unit.chair.pin) if plan.app_status == "cannot_login" else unit.chair.pin
     rng = stream(ctx.scenario.seed, "live-confused", plan.unit_index)
-    patience_end = t + ctx.wall_s(plan.app_patience_min)
+    patience_end = s + plan.app_patience_min
     failures, i, token, acked = 0, 0, "", False
+    ready: float | None = None
     attempts = dict.fromkeys(steps, 0)
     while i < len(steps):
         step = steps[i]
         if step != "login":
-            t += ctx.wall_s(plan.think_time_min)
-        if t > patience_end or t > ctx.end_wall:
-            _gave_up(ctx, plan, "app", t, "patience ran out")
-            return t, acked
+            s += plan.think_time_min
+        if s > patience_end or s > ctx.end_sim:
+            _gave_up(ctx, plan, "app", s, "patience ran out")
+            return s, acked
         sent_step = step
         if (plan.app_status == "confused" and step in ("attendance", "first")
                 and rng.random() < plan.confused_step_failure):
@@ -84,15 +102,17 @@ def _app(client: Any, ctx: RunContext, plan: ChairPlan, tally: dict[str, Any],
             call = ctx.adapter.chair_step(sent_step, plan.unit_id, token, tally,
                                           key=f"{plan.unit_id}:{sent_step}")
         payload = tally if sent_step == "final" else None
-        reply = send(client, ctx, call, t, unit_id=plan.unit_id, actor="chair",
-                     channel="app", attempt=attempts[step], payload=payload)
-        t = time.time()
+        sent = send(client, ctx, call, s, unit_id=plan.unit_id, actor="chair",
+                    channel="app", attempt=attempts[step], payload=payload, ready_wall=ready)
+        reply, ready = sent.reply, sent.done_wall
+        s += sent.took_min
+        phone.bound(plan.unit_id, s)  # the earliest this chair may now turn to the phone
         if reply.outcome == "ok" and sent_step == step:
             if step == "login":
                 token = reply.token or ""
             if step == "final":
                 acked = True
-                ctx.acknowledged.append((plan.unit_id, token))
+                ctx.acknowledged.append((plan.unit_id, token, s))
             i += 1
             continue
         if reply.outcome == "ok":
@@ -101,43 +121,48 @@ def _app(client: Any, ctx: RunContext, plan: ChairPlan, tally: dict[str, Any],
         if reply.outcome == "unauthorized" and step != "login":
             i = 0  # token lost: sign in again
         if reply.outcome == "rejected" and reply.detail.startswith("422"):
-            _gave_up(ctx, plan, "app", t, f"the target rejects the worksheet ({reply.detail})")
-            return t, acked
+            _gave_up(ctx, plan, "app", s, f"the target rejects the worksheet ({reply.detail})")
+            return s, acked
         if failures >= plan.app_max_failures:
-            _gave_up(ctx, plan, "app", t, f"{failures} failures")
-            return t, acked
-        backoff = ctx.wall_s(plan.backoff_min * 2 ** (failures - 1))
-        t += max(backoff, reply.retry_after_s or 0.0)
-    return t, acked
+            _gave_up(ctx, plan, "app", s, f"{failures} failures")
+            return s, acked
+        # A Retry-After is the target's real time: one to one on the modelled clock.
+        s += max(plan.backoff_min * 2 ** (failures - 1), (reply.retry_after_s or 0.0) / 60.0)
+    return s, acked
 
 
 def _operator_token(client: Any, ctx: RunContext, operator: str, unit_id: str,
-                    channel: str, fresh: bool = False) -> str:
+                    channel: str, s: float, fresh: bool = False) -> tuple[str, float]:
+    """The operator's token (signing in at ``s`` when it has none); and ``s`` after."""
     if fresh or operator not in ctx.operator_tokens:
         call = ctx.adapter.operator_login(operator, ctx.operators[operator])
-        reply = send(client, ctx, call, time.time(), unit_id=unit_id, actor="operator",
-                     channel=channel, operator=operator)
-        ctx.operator_tokens[operator] = reply.token or ""
-    return ctx.operator_tokens[operator]
+        sent = send(client, ctx, call, s, unit_id=unit_id, actor="operator",
+                    channel=channel, operator=operator)
+        ctx.operator_tokens[operator] = sent.reply.token or ""
+        s += sent.took_min
+    return ctx.operator_tokens[operator], s
 
 
 def _operator_enters(client: Any, ctx: RunContext, operator: str, plan: ChairPlan,
-                     keyed: dict[str, Any], channel: str, key: str) -> str:
-    """The operator keys the report in; the outcome of the last try."""
+                     keyed: dict[str, Any], channel: str, key: str,
+                     s: float, ready: float | None = None) -> tuple[str, float]:
+    """The operator keys the report in from minute ``s``; the outcome of the last try and
+    the minute it ended."""
     outcome = "error"
     for attempt in range(1, OPERATOR_TRIES + 1):
-        token = _operator_token(client, ctx, operator, plan.unit_id, channel,
-                                fresh=outcome == "unauthorized")
+        token, s = _operator_token(client, ctx, operator, plan.unit_id, channel, s,
+                                   fresh=outcome == "unauthorized")
         call = ctx.adapter.operator_report(plan.unit_id, token, keyed, key)
         if channel == "paper":
             call = type(call)("delivered", call.method, call.path, call.name, call.json,
                               call.body, call.headers)
-        reply = send(client, ctx, call, time.time(), unit_id=plan.unit_id, actor="operator",
-                     channel=channel, attempt=attempt, payload=keyed, operator=operator)
-        outcome = reply.outcome
+        sent = send(client, ctx, call, s, unit_id=plan.unit_id, actor="operator",
+                    channel=channel, attempt=attempt, payload=keyed, operator=operator,
+                    ready_wall=ready)
+        s, ready, outcome = s + sent.took_min, sent.done_wall, sent.reply.outcome
         if outcome not in ("error", "timeout", "conn_error", "unauthorized"):
             break
-    return outcome
+    return outcome, s
 
 
 def keyed_with_typos(tally: dict[str, Any], rate: float,
@@ -154,56 +179,58 @@ def keyed_with_typos(tally: dict[str, Any], rate: float,
 
 
 def _hotline(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
-             tally: dict[str, Any], t: float) -> tuple[float, bool]:
+             tally: dict[str, Any], s: float) -> tuple[float, bool]:
     sc = ctx.scenario
+    s = max(s, sc.hotline.opens)
     for k in range(plan.max_calls):
-        if t > ctx.end_wall:
-            return t, False
-        wait_until(t)
+        if s > ctx.end_sim:
+            return s, False
         caller = f"{plan.unit_id}#{k}"
         hold = plan.hold_patience_min[k] if sc.hotline.abandonment else math.inf
-        dialled = time.time()
-        reply = phone.dial(caller, dialled + ctx.wall_s(hold))
-        base = {"unit_id": plan.unit_id, "actor": "caller", "channel": "hotline",
-                "attempt": k + 1, "queue_len": reply["queue_len"]}
-        if reply["result"] == "busy":
-            ctx.log(step="call", outcome="busy", intended_wall=round(t, 6),
-                    sent_wall=round(dialled, 6), **base)
-            t = time.time() + ctx.wall_s(plan.redial_delay_min[k])
-            continue
-        ctx.log(step="call", outcome="queued", intended_wall=round(t, 6),
-                sent_wall=round(dialled, 6), **{**base, "queue_len": None})
-        wait_min = reply["wait_s"] * ctx.speed / 60.0
-        ctx.log(step="hold", outcome=reply["result"], wait_min=round(wait_min, 3),
-                intended_wall=round(time.time(), 6), **base)
-        if reply["result"] == "abandoned":
-            t = time.time() + ctx.wall_s(plan.redial_delay_min[k])
-            continue
         rng = stream(sc.seed, "live-call", plan.unit_index, k)
-        service = ctx.wall_s(sc.hotline.service_time.sample(rng))
-        wait_until(time.time() + service)
+        service = sc.hotline.service_time.sample(rng)
+        # Announced at once (usually ahead of its moment); the pool decides on the
+        # modelled clock, so when this greenlet runs does not matter.
+        reply = phone.dial(caller, s, hold, service, party=plan.unit_id)
+        base = {"unit_id": plan.unit_id, "actor": "caller", "channel": "hotline",
+                "attempt": k + 1}
+        late = {"late_min": round(reply["late_min"], 4)} if reply["late_min"] else {}
+        ctx.log(step="call", outcome="busy" if reply["result"] == "busy" else "queued",
+                sim_min=round(s, 4), intended_wall=round(ctx.clock.wall(s), 6),
+                queue_len=reply["queue_len"] if reply["result"] == "busy" else None,
+                **base, **late)
+        if reply["result"] == "busy":
+            s += plan.redial_delay_min[k]
+            continue
+        at = float(reply["at"])
+        ctx.log(step="hold", outcome=reply["result"], wait_min=round(reply["wait_min"], 4),
+                sim_min=round(at, 4), intended_wall=round(ctx.clock.wall(at), 6),
+                queue_len=reply["queue_len"], **base)
+        if reply["result"] == "abandoned":
+            s = at + plan.redial_delay_min[k]
+            continue
         keyed = keyed_with_typos(tally, sc.hotline.typo_rate, rng)
+        s = at + service
         try:
-            outcome = _operator_enters(client, ctx, reply["operator"], plan, keyed, "hotline",
-                                       key=f"{plan.unit_id}:call{k}")
+            outcome, s = _operator_enters(client, ctx, reply["operator"], plan, keyed,
+                                          "hotline", f"{plan.unit_id}:call{k}", s)
         finally:
-            phone.finish(caller)
-        t = time.time()
+            phone.finish(caller, s)
         if outcome == "ok":
-            return t, True
+            return s, True
         if outcome == "rejected":
-            _gave_up(ctx, plan, "hotline", t, "the target rejects the report")
-            return t, False
-        t += ctx.wall_s(plan.redial_delay_min[k])
-    _gave_up(ctx, plan, "hotline", t, f"{plan.max_calls} calls")
-    return t, False
+            _gave_up(ctx, plan, "hotline", s, "the target rejects the report")
+            return s, False
+        s += plan.redial_delay_min[k]
+    _gave_up(ctx, plan, "hotline", s, f"{plan.max_calls} calls")
+    return s, False
 
 
 def _paper(client: Any, ctx: RunContext, plan: ChairPlan, tally: dict[str, Any],
            arrives: float) -> bool:
-    if arrives > ctx.end_wall:
+    if arrives > ctx.end_sim:
         return False
-    wait_until(arrives)
     desk = next(iter(ctx.operators))
-    return _operator_enters(client, ctx, desk, plan, tally, "paper",
-                            key=f"{plan.unit_id}:paper") == "ok"
+    outcome, _ = _operator_enters(client, ctx, desk, plan, tally, "paper",
+                                  f"{plan.unit_id}:paper", arrives)
+    return outcome == "ok"

@@ -5,8 +5,10 @@ Simulated minutes (after 19:00 on caucus night) map to wall time (Unix epoch sec
     wall = t0_wall + (sim_min - sim_start_min) * 60 / speed
 
 ``speed`` is simulated seconds per wall second: at 60 an hour of the night plays in a
-minute. The clock is a frozen value: every process of a run (orchestrator, Locust master
-and workers) rebuilds the same one from the arguments.
+minute. Only modelled durations are compressed; what is real (the target's response
+time) is real on the modelled clock too (docs/time.md). The clock is a frozen value:
+every process of a run (orchestrator, Locust master and workers) rebuilds the same one
+from the arguments.
 """
 
 from __future__ import annotations
@@ -35,5 +37,11 @@ class SimClock:
         return self.sim_start_min + (wall - self.t0_wall) * self.speed / 60.0
 
     def wall_seconds(self, sim_minutes: float) -> float:
-        """Wall seconds that ``sim_minutes`` of simulated duration take."""
+        """Wall seconds that ``sim_minutes`` of *modelled* duration take (compressed)."""
         return sim_minutes * 60.0 / self.speed
+
+    def sim_minutes(self, wall_seconds: float) -> float:
+        """Simulated minutes that pass on the run's clock in ``wall_seconds`` (how far a
+        late action is behind its modelled moment); not the modelled length of a real
+        duration, which is ``wall_seconds / 60`` (real time is never compressed)."""
+        return wall_seconds * self.speed / 60.0

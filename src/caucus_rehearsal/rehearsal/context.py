@@ -46,6 +46,7 @@ class RunContext:
         if t0 <= 0:
             raise ValueError("--t0 is not set (the master sets it at test start)")
         self.clock = SimClock(t0, self.speed, sc.live.start)
+        self.end_sim = sc.live.end
         self.end_wall = self.clock.wall(sc.live.end)
         self.night: Night = build_night(sc)
         self.worker, self.workers = worker, workers
@@ -58,7 +59,9 @@ class RunContext:
         self._unclaimed: deque[ChairPlan] = deque(self.owned)
         self.operators = dict(operator_credentials(sc.seed, operator_count(sc)))
         self.operator_tokens: dict[str, str] = {}
-        self.acknowledged: list[tuple[str, str]] = []  # (unit_id, chair token) for adversaries
+        self.acknowledged: list[tuple[str, str, float]] = []
+        """(unit_id, chair token, modelled minute) of each app final acknowledged: the
+        adversaries' victims."""
         self.in_flight = 0
         self.requests = 0
         self.errors = 0
@@ -81,10 +84,11 @@ class RunContext:
         return f"{unit_id}-{step}-w{self.worker}-{next(self._seq)}"
 
     def log(self, **fields: Any) -> None:
-        """Append one event; fills ``worker`` and ``sim_min`` (of the send, else of now)."""
+        """Append one event; fills ``worker`` and, when the caller gave no modelled moment,
+        ``sim_min`` of now."""
         fields.setdefault("worker", self.worker)
-        when = fields.get("sent_wall") or fields.get("intended_wall") or time.time()
-        fields.setdefault("sim_min", round(self.clock.sim(when), 3))
+        if "sim_min" not in fields:
+            fields["sim_min"] = round(self.clock.sim(time.time()), 4)
         self.events.write(fields)
 
     def write_live(self) -> None:
@@ -99,5 +103,5 @@ class RunContext:
         os.replace(tmp, path)
 
     def wall_s(self, sim_minutes: float) -> float:
-        """Wall seconds of a simulated duration (inf stays inf)."""
+        """Wall seconds of a modelled duration (inf stays inf)."""
         return math.inf if math.isinf(sim_minutes) else self.clock.wall_seconds(sim_minutes)

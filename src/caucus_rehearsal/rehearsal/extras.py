@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Any, ClassVar
 
-import gevent
 from gevent.pool import Group
 from locust import FastHttpUser, constant, task
 from locust.exception import StopUser
 
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall
 from caucus_rehearsal.rehearsal.context import RunContext
+from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone
+from caucus_rehearsal.rehearsal.process_state import state_of
 from caucus_rehearsal.rehearsal.send import REFUSALS, send, wait_until
 from caucus_rehearsal.simulator.streams import stream
 
@@ -20,6 +22,8 @@ SURGE_MIN = 10.0
 """Simulated minutes a refresh storm lasts after doors close and after each release."""
 STORM_SPEEDUP = 4.0
 """Storm readers poll this many times as often as regular readers."""
+NUISANCE_PARTY = "nuisance"
+"""The hotline pool's name for the stream of nuisance callers."""
 BRUTE_EVERY_MIN = 1.0
 """Simulated minutes between a brute-force attacker's sign-in attempts."""
 
@@ -71,8 +75,9 @@ class PublicReader(FastHttpUser):
             self.next = max(self.next, window[0])
         if self.next > ctx.end_wall:
             raise StopUser()
-        reply = send(self.client, ctx, ctx.adapter.results_call(self.etag), self.next,
-                     unit_id="", actor="reader", channel="public", reader=self.number)
+        reply = send(self.client, ctx, ctx.adapter.results_call(self.etag),
+                     ctx.clock.sim(self.next), unit_id="", actor="reader", channel="public",
+                     reader=self.number).reply
         if reply.etag:
             self.etag = reply.etag
         self.next = max(self.next + self.interval, time.time())
@@ -104,22 +109,31 @@ class AdversaryUser(FastHttpUser):
         raise StopUser()
 
     def _arrivals(self, ctx: RunContext, kind: str, rate: float, start: float) -> None:
-        """A Poisson stream of ``kind`` at ``rate`` per simulated minute from ``start``."""
+        """A Poisson stream of ``kind`` at ``rate`` per simulated minute from ``start``.
+
+        Nuisance callers keep the hotline pool told when the next may dial, and each dials
+        before that bound moves on, so the pool takes them in modelled order."""
         rng = stream(ctx.scenario.seed, "live-adversary", kind)
         sim = max(start, ctx.scenario.live.start)
+        phone = state_of(self.environment).hotline_phone() if kind == "nuisance" else None
         n = 0
         while True:
             sim += float(rng.exponential(1.0 / rate))
             if sim > ctx.scenario.live.end:
+                if phone is not None:
+                    phone.bound(NUISANCE_PARTY, math.inf)
                 return
+            if phone is not None:
+                phone.bound(NUISANCE_PARTY, sim)
             n += 1
-            wall = ctx.clock.wall(sim)
             seed = int(rng.integers(0, 2**31))
-            target = self._nuisance if kind == "nuisance" else self._attack
-            wait_until(wall - 0.05)
-            self.attacks.spawn(target, ctx, kind, n, wall, seed)
+            wait_until(ctx.clock.wall(sim) - 0.05)
+            if phone is not None:
+                self._nuisance(ctx, phone, n, sim, seed)
+            else:
+                self.attacks.spawn(self._attack, ctx, kind, n, sim, seed)
 
-    def _attack(self, ctx: RunContext, kind: str, n: int, wall: float, seed: int) -> None:
+    def _attack(self, ctx: RunContext, kind: str, n: int, at: float, seed: int) -> None:
         rng = stream(seed, "attack")
         units = ctx.night.roster.units
         unit = units[int(rng.integers(0, len(units)))]
@@ -135,9 +149,12 @@ class AdversaryUser(FastHttpUser):
             call = dataclasses.replace(base, json=None, body=b'{"precinct_id": "' + bytes(
                 unit.unit_id, "ascii"), headers={"Content-Type": "application/json"})
         else:
-            if not ctx.acknowledged:
+            # Victims: units acknowledged by the attack's modelled moment, in a fixed order
+            # (not in the order a busy process happened to record them).
+            known = sorted((u, tok) for u, tok, when in ctx.acknowledged if when <= at)
+            if not known:
                 return
-            victim, token = ctx.acknowledged[int(rng.integers(0, len(ctx.acknowledged)))]
+            victim, token = known[int(rng.integers(0, len(known)))]
             index = next(i for i, u in enumerate(units) if u.unit_id == victim)
             tally = ctx.night.worksheet_json(index)
             if kind == "replay":
@@ -149,28 +166,31 @@ class AdversaryUser(FastHttpUser):
                 call = ad.chair_step("attendance", unit.unit_id, token, tally,
                                      key=f"x-{victim}-{n}")
         call = dataclasses.replace(call, step=kind, name=f"{call.name} [{kind}]")
-        send(self.client, ctx, call, wall, unit_id=unit.unit_id, actor="adversary",
+        send(self.client, ctx, call, at, unit_id=unit.unit_id, actor="adversary",
              channel="app", attempt=n, good=good)
 
-    def _nuisance(self, ctx: RunContext, kind: str, n: int, wall: float, seed: int) -> None:
-        from caucus_rehearsal.rehearsal.users import _state
-
+    def _nuisance(self, ctx: RunContext, phone: HotlinePhone, n: int, at: float,
+                  seed: int) -> None:
+        """Nuisance caller ``n`` dials at ``at`` (announced now; logged when decided)."""
         rng = stream(seed, "nuisance")
         sc = ctx.scenario
-        wait_until(wall)
-        caller = f"nuisance#{n}"
-        dialled = time.time()
-        patience = ctx.wall_s(sc.people.hold_patience.sample(rng))
-        reply = _state["phone"].dial(caller, dialled + patience)
-        record = {"unit_id": "", "actor": "adversary", "channel": "hotline", "step": "nuisance",
-                  "attempt": n, "intended_wall": round(wall, 6), "sent_wall": round(dialled, 6),
-                  "outcome": reply["result"], "queue_len": reply["queue_len"]}
-        if reply["result"] != "busy":
-            record["wait_min"] = round(reply["wait_s"] * ctx.speed / 60.0, 3)
-        ctx.log(**record)
-        if reply["result"] == "answered":
-            gevent.sleep(ctx.wall_s(sc.adversaries.nuisance_hold.sample(rng)))
-            _state["phone"].finish(caller)
+        patience = sc.people.hold_patience.sample(rng)
+        hold = sc.adversaries.nuisance_hold.sample(rng)
+        outcome = phone.announce(f"nuisance#{n}", at, patience, hold_for=hold)
+
+        def log() -> None:
+            reply = outcome.get()
+            record = {"unit_id": "", "actor": "adversary", "channel": "hotline",
+                      "step": "nuisance", "attempt": n, "sim_min": round(at, 4),
+                      "intended_wall": round(ctx.clock.wall(at), 6),
+                      "outcome": reply["result"], "queue_len": reply["queue_len"]}
+            if reply["result"] != "busy":
+                record["wait_min"] = round(reply["wait_min"], 4)
+            if reply["late_min"]:
+                record["late_min"] = round(reply["late_min"], 4)
+            ctx.log(**record)
+
+        self.attacks.spawn(log)
 
     def _brute_force(self, ctx: RunContext, i: int) -> None:
         rng = stream(ctx.scenario.seed, "live-brute-force", i)
@@ -181,10 +201,9 @@ class AdversaryUser(FastHttpUser):
         n = 0
         while sim <= ctx.scenario.live.end:
             n += 1
-            wall = ctx.clock.wall(sim)
             pin = (pin + 1) % 1_000_000
             call: HttpCall = ctx.adapter.chair_login(unit.unit_id, f"{pin:06d}")
             call = dataclasses.replace(call, step="bad_pin", name=f"{call.name} [brute_force]")
-            send(self.client, ctx, call, wall, unit_id=unit.unit_id, actor="adversary",
+            send(self.client, ctx, call, sim, unit_id=unit.unit_id, actor="adversary",
                  channel="app", attempt=n, good=REFUSALS, attacker=i)
             sim += BRUTE_EVERY_MIN

@@ -26,20 +26,23 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from caucus_rehearsal.errors import RehearsalError
 from caucus_rehearsal.rehearsal import options
-from caucus_rehearsal.rehearsal.chair import run_chair
+from caucus_rehearsal.rehearsal.chair import run_chair, start_moment
+from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone, PoolKeeper
+from caucus_rehearsal.rehearsal.process_state import state_of
 from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.simulator.roster import build_roster
+from caucus_rehearsal.simulator.scenario import Scenario
 
 START_LEAD_S = 3.0
 """Wall seconds between test start and the night's first minute when ``--t0`` is unset."""
 
-_state: dict[str, Any] = {}
-
 
 def context(environment: Any) -> RunContext:
     """This process's :class:`RunContext`, built on first use."""
-    ctx: RunContext | None = _state.get("ctx")
+    st = state_of(environment)
+    ctx = st.ctx
     if ctx is None:
         runner = environment.runner
         opts = environment.parsed_options
@@ -48,7 +51,7 @@ def context(environment: Any) -> RunContext:
         else:
             worker, workers = 0, 1
         ctx = RunContext(opts, environment.host or "", worker, workers)
-        _state["ctx"] = ctx
+        st.ctx = ctx
         gevent.spawn(_watch, environment, ctx)
     return ctx
 
@@ -93,18 +96,33 @@ def _on_init(environment: Any, **_: Any) -> None:
         if ChairUser in (environment.user_classes or []):
             # Every chair slot must exist before the night starts (t0 is seconds away).
             opts.spawn_rate = max(float(opts.spawn_rate or 0), float(needed))
-        _state["keeper"] = PoolKeeper(environment, scenario.hotline.lines,
-                                      scenario.hotline.operators)
-        _state["done_workers"] = set()
+        st = state_of(environment)
+        parties = [u.unit_id for u in build_roster(scenario).units] \
+            if ChairUser in (environment.user_classes or []) else []
+        if AdversaryUser in (environment.user_classes or []) and _has_nuisance(scenario):
+            parties.append(NUISANCE_PARTY)
+        st.keeper = PoolKeeper(environment, scenario.hotline.lines, scenario.hotline.operators,
+                               parties, lambda: _clock(opts, scenario),
+                               scenario.live.request_timeout * 60)
         runner.register_message("chairs_done", _on_chairs_done)
     if not isinstance(runner, MasterRunner):
-        _state["phone"] = HotlinePhone(environment)
+        state_of(environment).phone = HotlinePhone(environment)
 
 
-def _unit_count(scenario: Any) -> int:
-    from caucus_rehearsal.simulator.roster import build_roster
+def _clock(opts: Any, scenario: Scenario) -> SimClock | None:
+    """The run's clock once the night's start (``--t0``) is known."""
+    t0 = float(opts.t0 or 0.0)
+    return SimClock(t0, float(opts.speed or scenario.live.speed), scenario.live.start) \
+        if t0 > 0 else None
 
+
+def _unit_count(scenario: Scenario) -> int:
     return len(build_roster(scenario).units)
+
+
+def _has_nuisance(scenario: Scenario) -> bool:
+    a = scenario.adversaries
+    return a.nuisance_rate_per_min > 0 and a.nuisance_start is not None
 
 
 def _has_adversaries(scenario: Any) -> bool:
@@ -115,7 +133,7 @@ def _has_adversaries(scenario: Any) -> bool:
 
 
 def _on_chairs_done(environment: Any, msg: Any) -> None:
-    done: set[int] = _state["done_workers"]
+    done = state_of(environment).done_workers
     done.add(int(msg.data["worker"]))
     runner = environment.runner
     workers = runner.worker_count if isinstance(runner, MasterRunner) else 1
@@ -142,6 +160,9 @@ def _build_shard(environment: Any, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner) or environment.parsed_options is None:
         return
     ctx = context(environment)
+    # The hotline pool decides nothing until it knows when each unit may first call.
+    state_of(environment).hotline_phone().bounds(
+        (plan.unit_id, start_moment(ctx, plan)) for plan in ctx.owned)
     timeout_s = ctx.scenario.live.request_timeout * 60
     for cls in (ChairUser, PublicReader, AdversaryUser):
         cls.network_timeout = cls.connection_timeout = timeout_s
@@ -180,7 +201,7 @@ class ChairUser(FastHttpUser):
     @task
     def night(self) -> None:
         ctx = context(self.environment)
-        phone: HotlinePhone = _state["phone"]
+        phone = state_of(self.environment).hotline_phone()
         group = Group()
         plan = ctx.claim()
         if plan is not None:
@@ -192,6 +213,10 @@ class ChairUser(FastHttpUser):
         raise StopUser()
 
 
-from caucus_rehearsal.rehearsal.extras import AdversaryUser, PublicReader  # noqa: E402
+from caucus_rehearsal.rehearsal.extras import (  # noqa: E402
+    NUISANCE_PARTY,
+    AdversaryUser,
+    PublicReader,
+)
 
 __all__ = ["AdversaryUser", "ChairUser", "PublicReader", "context"]

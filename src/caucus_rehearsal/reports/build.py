@@ -15,28 +15,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, InputFileError
+from caucus_rehearsal.errors import InputFileError
+from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.figures import build_charts, save_charts
 from caucus_rehearsal.reports.findings import Finding, findings, unit_name
-from caucus_rehearsal.reports.metrics import GateResult, evaluate, fidelity, hotline
+from caucus_rehearsal.reports.metrics import (
+    GateResult,
+    Stopped,
+    evaluate,
+    fidelity,
+    hotline,
+    target_stopped,
+)
 from caucus_rehearsal.reports.page import render
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, reconcile
 from caucus_rehearsal.reports.rundir import RunDir, read_run_dir
+from caucus_rehearsal.reports.verdict import Verdict, decide
 from caucus_rehearsal.simulator.gates import Gate
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.units import format_clock
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
 class ReportOutcome:
-    """What a report concluded: ``verdict`` "pass"/"fail", its ``exit_code`` (0/1), whether
-    the run was ``partial``, the files written and the findings (most serious first)."""
+    """What a report concluded: ``verdict`` "pass"/"fail"/"inconclusive", its ``exit_code``
+    (0/1/4), why it is inconclusive (``reasons``), whether the run was ``partial``, the
+    files written and the findings (most serious first)."""
 
     verdict: str
     exit_code: int
+    reasons: tuple[str, ...]
     partial: bool
     paths: tuple[Path, ...]
     findings: tuple[str, ...]
@@ -109,19 +120,24 @@ def _gate_json(g: GateResult) -> dict[str, Any]:
             "threshold": g.gate.threshold,
             "by": None if g.gate.by is None else format_clock(g.gate.by),
             "value": _num(g.value), "never": g.value is not None and math.isinf(g.value),
-            "result": {True: "pass", False: "fail", None: "not measured"}[g.passed],
-            "note": g.note}
+            "result": g.status, "why": g.why, "note": g.note}
 
 
 def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: list[Finding],
-            fid: dict[str, float | int | None], verdict: str,
+            fid: Fidelity, verdict: Verdict, stopped: Stopped | None = None,
             faults: FaultPlan | None = None) -> dict[str, Any]:
     """The content of ``summary.json``."""
     lost = [u for u in rec.units if u.klass == "acknowledged_not_published"]
     sw = rec.statewide
     return {
         "version": SUMMARY_VERSION,
-        "verdict": verdict,
+        "verdict": verdict.verdict,
+        "exit_code": verdict.exit_code,
+        "inconclusive_reasons": list(verdict.reasons),
+        "target_stopped": None if stopped is None else {
+            "since": format_clock(stopped.since), "since_min": round(stopped.since, 3),
+            "requests": stopped.requests, "unanswered": stopped.unanswered,
+            "by_outcome": dict(sorted(stopped.kinds.items()))},
         "scenario": run.run.get("scenario"),
         "run_status": run.status,
         "server_faults": (faults or fault_plan_of_run(run)).as_json(),
@@ -143,7 +159,7 @@ def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: li
                       "published_sde_leader": list(sw.published_winner),
                       "winner_differs": sw.winner_differs},
         "hotline": hotline(run.events).figures(),
-        "schedule_fidelity": fid,
+        "schedule_fidelity": fid.as_json(),
         "findings": [f.text for f in found],
     }
 
@@ -176,17 +192,19 @@ def build_report(run_dir: Path) -> ReportOutcome:
     run = read_run_dir(run_dir)
     scenario = run_scenario(run)
     faults = fault_plan(run, scenario)
-    gates = evaluate(run, rec := reconcile(run), scenario.gates)
-    found = findings(run, rec, gates)
     fid = fidelity(run)
-    verdict = "fail" if any(g.passed is False for g in gates) else "pass"
+    gates = evaluate(run, rec := reconcile(run), scenario.gates, fid)
+    stopped = target_stopped(run.events)
+    verdict = decide(run, rec, gates, stopped)
+    found = findings(run, rec, gates, verdict, stopped, fid)
     charts = build_charts(run, rec)
     paths = save_charts(charts, run_dir / "charts")
-    doc = summary(run, rec, gates, found, fid, verdict, faults)
+    doc = summary(run, rec, gates, found, fid, verdict, stopped, faults)
     files = {
         "summary.json": json.dumps(doc, indent=2, allow_nan=False) + "\n",
         "precincts.csv": precincts_csv(rec),
-        "report.html": render(run, rec, gates, found, fid, charts, verdict, faults.text()),
+        "report.html": render(run, rec, gates, found, fid, charts, verdict.verdict,
+                              faults.text()),
     }
     for name, text in files.items():
         path = run_dir / name
@@ -194,8 +212,7 @@ def build_report(run_dir: Path) -> ReportOutcome:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         paths.append(path)
-    return ReportOutcome(verdict=verdict,
-                         exit_code=EXIT_GATE_FAILED if verdict == "fail" else EXIT_OK,
-                         partial=run.partial, paths=tuple(paths),
+    return ReportOutcome(verdict=verdict.verdict, exit_code=verdict.exit_code,
+                         reasons=verdict.reasons, partial=run.partial, paths=tuple(paths),
                          findings=tuple(f.text for f in found), gates=tuple(gates),
                          reconciliation=rec)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from caucus_rehearsal.reports.metrics import GateResult, hotline, pct
+from caucus_rehearsal.reports.fidelity import Fidelity
+from caucus_rehearsal.reports.metrics import GateResult, Stopped, hotline, pct
 from caucus_rehearsal.reports.reconcile import Reconciliation, UnitResult
 from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.reports.verdict import Verdict
 from caucus_rehearsal.simulator.units import format_clock
 
 NAMES_SHOWN = 5
@@ -76,13 +78,40 @@ def _gate_text(g: GateResult, run: RunDir, n: int) -> str:
     return f"Gate '{g.gate}' failed: measured {_fmt(v)}" + (f" ({g.note})." if g.note else ".")
 
 
-def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[Finding]:
+def _stopped_text(s: Stopped) -> str:
+    how = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(s.kinds.items()))
+    return (f"The target stopped answering at {format_clock(s.since)}: {s.unanswered} of the "
+            f"{s.requests} requests sent from then on got no answer ({how}). What follows "
+            "in this report (chairs giving up, precincts never acknowledged) is its "
+            "consequence.")
+
+
+def _inconclusive_text(v: Verdict, fid: Fidelity | None) -> str:
+    text = "The rehearsal is inconclusive: " + "; ".join(v.reasons) + "."
+    if fid is not None and not fid.faithful and fid.max_faithful_speed is not None:
+        text += (f" At this run's measured lateness, a speed of about "
+                 f"{fid.max_faithful_speed:.0f} or less would have kept to the schedule "
+                 "(or run it on a quieter machine, or with more Locust workers).")
+    return text
+
+
+def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
+             verdict: Verdict | None = None, stopped: Stopped | None = None,
+             fid: Fidelity | None = None) -> list[Finding]:
     """Every finding of the run, most serious first (ties keep this function's order)."""
     out: list[Finding] = []
     by_class: dict[str, list[UnitResult]] = {k: [] for k in rec.counts}
     for u in rec.units:
         by_class[u.klass].append(u)
     n = len(rec.units)
+    if stopped is not None:
+        out.append(Finding(-2, "target_stopped", _stopped_text(stopped)))
+    if verdict is not None and verdict.verdict == "inconclusive":
+        out.append(Finding(-1, "inconclusive", _inconclusive_text(verdict, fid)))
+    elif fid is not None and not fid.faithful:
+        out.append(Finding(10, "fidelity", "The run did not keep its schedule ("
+                           + "; ".join(fid.reasons) + "), but every gate's result holds "
+                           "whatever that lateness."))
     if run.partial:
         why = f"status '{run.status}'" + (
             f", cut-off {', '.join(run.truncated)}" if run.truncated else "")
@@ -120,7 +149,7 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[
                            f"{', '.join(rec.unknown_published[:NAMES_SHOWN])}."))
     said = {f.key for f in out}
     for g in gates:
-        if g.passed is False and g.gate.metric not in said:
+        if g.status == "fail" and g.gate.metric not in said:
             out.append(Finding(6, f"gate:{g.gate}", _gate_text(g, run, n)))
     ws_pub = by_class["worksheet_error_published"]
     if ws_pub:
@@ -161,8 +190,8 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult]) -> list[
     if rec.has_snapshots:
         out.append(Finding(20, "correct", f"{len(good)} of {n} precincts were published "
                            "exactly as the truth."))
-    measured = [g for g in gates if g.passed is not None]
-    if measured and all(g.passed for g in measured):
+    measured = [g for g in gates if g.status in ("pass", "fail", "inconclusive")]
+    if measured and all(g.status == "pass" for g in measured):
         out.append(Finding(21, "gates", f"All {_plural(len(measured), 'measured gate')} "
                            "passed."))
     return sorted(out, key=lambda f: f.rank)

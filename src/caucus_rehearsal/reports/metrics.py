@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from caucus_rehearsal.reports.fidelity import Fidelity, judge
+from caucus_rehearsal.reports.fidelity import measure as measure_fidelity
 from caucus_rehearsal.reports.reconcile import Reconciliation
 from caucus_rehearsal.reports.rundir import Json, RunDir
 from caucus_rehearsal.simulator.gates import GATE_METRICS, Gate
@@ -21,8 +23,6 @@ from caucus_rehearsal.simulator.units import format_clock
 FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error"})
 """Request outcomes that count as failures in ``error_rate`` (4xx answers do not)."""
 
-LATE_SEND_MS = 100.0
-"""An attempt sent later than this after its intended time counts as late."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +35,16 @@ class Measure:
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
-    """One gate, its measured value and whether it passed (None: not measured)."""
+    """One gate, its measured value and how it was judged: ``status`` is ``pass``,
+    ``fail``, ``inconclusive`` (measured, but the run's lateness could have decided it;
+    ``why`` says how) or ``not measured``; ``passed`` is True/False only when judged."""
 
     gate: Gate
     value: float | None
     passed: bool | None
     note: str
+    status: str = ""
+    why: str = ""
 
 
 def requests(events: list[Json]) -> list[Json]:
@@ -150,16 +154,16 @@ def arrival_lags_ms(run: RunDir) -> list[tuple[float, float]]:
             and isinstance(e.get("intended_wall"), int | float)]
 
 
-def fidelity(run: RunDir) -> dict[str, float | int | None]:
-    """Schedule fidelity: send-lag p50/p99/max and late count; arrival lag when known."""
-    send = send_lags_ms(requests(run.events))
-    arrive = [lag for _, lag in arrival_lags_ms(run)]
-    out: dict[str, float | int | None] = {"attempts": len(send)}
-    for name, lags in (("send_lag", send), ("arrival_lag", arrive)):
-        for label, q in (("p50", 50.0), ("p99", 99.0), ("max", 100.0)):
-            out[f"{name}_{label}_ms"] = round(pct(lags, q), 3) if lags else None
-    out["late_attempts"] = sum(1 for x in send if x > LATE_SEND_MS)
-    return out
+def fidelity(run: RunDir) -> Fidelity:
+    """The run's schedule fidelity (:mod:`.fidelity`)."""
+    speed = float(run.run.get("speed") or 1.0)
+    return measure_fidelity(requests(run.events), run.events, speed,
+                            [lag for _, lag in arrival_lags_ms(run)])
+
+
+def answered(e: Json) -> bool:
+    """Whether a request got an answer (any HTTP status) rather than none at all."""
+    return bool(e.get("status"))
 
 
 def _at(curve: list[tuple[float, int]], by: float | None, run: RunDir) -> Measure:
@@ -196,8 +200,14 @@ def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) ->
         return Measure(float(rec.counts["worksheet_error_published"]))
     reqs = requests(run.events)
     if metric == "p95_latency_ms":
-        lat = [float(e["latency_ms"]) for e in reqs]
-        return Measure(pct(lat, 95.0) if lat else None, f"{len(lat)} requests")
+        # A request that got no answer (refused, timed out) is not a fast one: infinitely slow.
+        lat = [float(e["latency_ms"]) if answered(e) else math.inf for e in reqs]
+        if not lat:
+            return Measure(None, "no requests")
+        unanswered = sum(1 for x in lat if math.isinf(x))
+        value = float(np.percentile(np.asarray(lat, dtype=float), 95.0, method="higher"))
+        return Measure(value, f"{len(lat)} requests" + (
+            f", {unanswered} unanswered (counted as never)" if unanswered else ""))
     if metric == "error_rate":
         bad = sum(1 for e in reqs if e.get("outcome") in FAILED_OUTCOMES)
         return Measure(bad / len(reqs) if reqs else None, f"{bad} of {len(reqs)} requests")
@@ -233,11 +243,58 @@ def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) ->
     raise ValueError(f"metric {metric!r} is not one of {', '.join(GATE_METRICS)}")
 
 
-def evaluate(run: RunDir, rec: Reconciliation, gates: tuple[Gate, ...]) -> list[GateResult]:
-    """Each gate measured and judged; unmeasured gates have ``passed=None``."""
+def evaluate(run: RunDir, rec: Reconciliation, gates: tuple[Gate, ...],
+             fid: Fidelity | None = None) -> list[GateResult]:
+    """Each gate measured and judged against the run's fidelity (:func:`.fidelity.judge`)."""
+    fid = fid if fid is not None else fidelity(run)
     out = []
     for gate in gates:
         m = measure(run, rec, gate, gate.metric)
-        passed = None if m.value is None else gate.passes(m.value)
-        out.append(GateResult(gate, m.value, passed, m.note))
+        status, why = judge(gate, m.value, fid,
+                            lambda g: measure(run, rec, g, g.metric).value)
+        passed = {"pass": True, "fail": False}.get(status)
+        out.append(GateResult(gate, m.value, passed, m.note, status, why))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """The target stopped answering: from simulation minute ``since`` (the first request of
+    the unanswered stretch) to the end, ``unanswered`` of ``requests`` got no answer;
+    ``kinds`` counts them by outcome (``conn_error``, ``timeout``)."""
+
+    since: float
+    requests: int
+    unanswered: int
+    kinds: dict[str, int]
+
+
+STOPPED_SHARE = 0.9
+"""A stretch to the end of the run with at least this share of requests unanswered..."""
+STOPPED_MIN_REQUESTS = 10
+"""...and at least this many requests means the target stopped answering."""
+
+
+def target_stopped(events: list[Json]) -> Stopped | None:
+    """Whether the target stopped answering before the end of the run, and when: the
+    longest stretch of requests up to the last in which at least :data:`STOPPED_SHARE`
+    got no answer, after the target had answered at least one. None otherwise."""
+    reqs = sorted((e for e in requests(events) if isinstance(e.get("sent_wall"), int | float)),
+                  key=lambda e: float(e["sent_wall"]))
+    if not any(answered(e) for e in reqs):
+        return None
+    best: int | None = None
+    bad = 0
+    for i in range(len(reqs) - 1, -1, -1):
+        bad += not answered(reqs[i])
+        n = len(reqs) - i
+        if n >= STOPPED_MIN_REQUESTS and bad >= STOPPED_SHARE * n:
+            best = i
+    if best is None or all(not answered(e) for e in reqs[:best]):
+        return None
+    tail = reqs[best:]
+    kinds: dict[str, int] = {}
+    for e in tail:
+        if not answered(e):
+            kinds[str(e.get("outcome"))] = kinds.get(str(e.get("outcome")), 0) + 1
+    return Stopped(float(tail[0].get("sim_min", 0.0)), len(tail), sum(kinds.values()), kinds)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.figures import Chart
 from caucus_rehearsal.reports.findings import Finding, unit_name
 from caucus_rehearsal.reports.metrics import GateResult, hotline
@@ -34,13 +35,14 @@ h1{margin-bottom:.2em}h2{border-bottom:2px solid #e0e0e0;padding-bottom:.2em;mar
 .verdict{font-size:1.6em;font-weight:700;padding:.5em .8em;border-radius:6px;margin:.6em 0}
 .pass{background:#e8f5e9;color:#1b5e20;border:2px solid #2e7d32}
 .fail{background:#ffebee;color:#b71c1c;border:2px solid #c62828}
+.inconclusive{background:#fff8e1;color:#8d6e00;border:2px solid #f9a825}
 .partial{background:#fff8e1;border:2px solid #f9a825;padding:.5em .8em;border-radius:6px}
 ul.top li{font-size:1.1em;margin:.3em 0}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
 th,td{border:1px solid #e0e0e0;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.r-pass{color:#1b5e20;font-weight:600}td.r-fail{color:#b71c1c;font-weight:700}
-td.r-na{color:#757575}
+td.r-na{color:#757575}td.r-inconclusive{color:#8d6e00;font-weight:700}
 figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
 figure img{max-width:100%;height:auto;border:1px solid #eeeeee}
 figcaption{color:#616161;font-size:.9em}
@@ -81,11 +83,12 @@ def _gates(gates: list[GateResult]) -> str:
         return "<p>The scenario defines no gates.</p>"
     rows = []
     for g in gates:
-        result = {True: "pass", False: "fail", None: "not measured"}[g.passed]
+        note = g.note + (f" — not judged: {g.why}" if g.why else "")
         rows.append((str(g.gate), _value(g.value), f"{g.gate.op} {g.gate.threshold:g}",
-                     result, g.note))
+                     g.status, note))
     body = _table(("gate", "value", "threshold", "result", "how read"), rows, num=(1,))
-    for word, css in (("pass", "r-pass"), ("fail", "r-fail"), ("not measured", "r-na")):
+    for word, css in (("pass", "r-pass"), ("fail", "r-fail"), ("not measured", "r-na"),
+                      ("inconclusive", "r-inconclusive")):
         body = body.replace(f"<td>{word}</td>", f'<td class="{css}">{word}</td>')
     return body
 
@@ -156,6 +159,22 @@ def _statewide(rec: Reconciliation) -> str:
     return leader + _table(head, rows, num=(1, 2, 3, 4, 5, 6))
 
 
+def _fidelity(fid: Fidelity) -> str:
+    """How faithfully the run kept its modelled schedule (docs/time.md)."""
+    if fid.faithful:
+        head = (f"<p>The run kept its schedule: 99% of requests went at most "
+                f"{fid.late_p99_min:.2g} simulated minutes after their due moment (bound "
+                f"{fid.as_json()['bound_late_p99_min']:g}), and the hotline pool took "
+                f"{fid.pool_late} of {fid.calls} calls late.</p>")
+    else:
+        head = ("<p><b>The run did not keep its schedule:</b> "
+                + escape("; ".join(fid.reasons)) + ". Gates whose result this could have "
+                "decided are inconclusive.</p>")
+    rows = [(k.replace("_", " "), "-" if v is None else v)
+            for k, v in fid.as_json().items() if k not in ("faithful", "reasons")]
+    return head + _table(("figure", "value"), rows, num=(1,))
+
+
 def _locust(run: RunDir) -> str:
     if not run.locust_stats:
         return ""
@@ -167,7 +186,7 @@ def _locust(run: RunDir) -> str:
 
 
 def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: list[Finding],
-           fidelity: dict[str, float | int | None], charts: list[Chart], verdict: str,
+           fidelity: Fidelity, charts: list[Chart], verdict: str,
            faults: str = "none") -> str:
     """The whole page as a string."""
     name = str(run.run.get("scenario", run.path.name))
@@ -192,9 +211,7 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
                      num=(1,)),
               "<h2>Precincts not published correctly</h2>", _units(rec),
               "<h2>Statewide totals</h2>", _statewide(rec), "<h2>Hotline</h2>", _hotline(run),
-              "<h2>Schedule fidelity</h2>",
-              _table(("figure", "value"), [(k, "-" if v is None else v)
-                                           for k, v in fidelity.items()], num=(1,)),
+              "<h2>Schedule fidelity</h2>", _fidelity(fidelity),
               _locust(run), "<h2>Charts</h2>"]
     for c in charts:
         w, h = _png_size(c.png)

@@ -49,6 +49,31 @@ GATE_METRICS: dict[str, str] = {
 }
 """Every metric a gate may name, with its meaning and unit."""
 
+METRIC_KINDS: dict[str, str] = {
+    "published_fraction": "published",
+    "received_fraction": "modelled",
+    "data_loss": "integrity",
+    "mismatches": "integrity",
+    "worksheet_errors_published": "integrity",
+    "p95_latency_ms": "latency",
+    "error_rate": "load",
+    "hotline_wait_max_min": "hotline",
+    "hotline_wait_median_min": "hotline",
+    "hotline_hold_max_min": "hotline",
+    "abandoned_calls": "hotline",
+    "app_share": "modelled",
+    "minutes_to_95pct_received": "modelled",
+    "minutes_to_95pct_published": "published",
+    "send_lag_p99_ms": "generator",
+}
+"""How a live run's lateness can touch each metric (docs/time.md, reports/fidelity.py):
+``integrity`` the target kept or published wrong data (lateness cannot cause it);
+``published`` read off the published feed at a moment (lateness shifts it);
+``modelled`` / ``hotline`` decided on the modelled clock from the target's answers
+(the hotline's needs the pool to have taken its calls in order); ``latency`` real
+response times, which the generator's own delays can only lengthen; ``load`` the
+target's behaviour under the load it got; ``generator`` the load generator's own."""
+
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "==": operator.eq,
     ">": operator.gt, "<": operator.lt, "!=": operator.ne,

@@ -1,0 +1,43 @@
+"""What one Locust process of a run keeps between Locust's hooks and its users.
+
+One :class:`ProcessState` per process, attached to Locust's ``Environment`` (every hook
+and every user can reach its environment), so no module keeps mutable state for others
+to read: the run context (built on first use), the hotline phone (every process with
+users), the hotline pool's keeper and the workers whose chairs are done (the master, or
+the single local process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from caucus_rehearsal.rehearsal.context import RunContext
+from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone, PoolKeeper
+
+_ATTR = "rehearsal_state"
+
+
+@dataclass(slots=True)
+class ProcessState:
+    """This process's part of the run (fields are None until the hook that sets them)."""
+
+    ctx: RunContext | None = None
+    phone: HotlinePhone | None = None
+    keeper: PoolKeeper | None = None
+    done_workers: set[int] = field(default_factory=set)
+
+    def hotline_phone(self) -> HotlinePhone:
+        """The phone, which the ``init`` hook installs in every process with users."""
+        if self.phone is None:
+            raise RuntimeError("the hotline phone is not installed (the init hook did not run)")
+        return self.phone
+
+
+def state_of(environment: Any) -> ProcessState:
+    """The :class:`ProcessState` of ``environment``'s process, made on first use."""
+    st: ProcessState | None = getattr(environment, _ATTR, None)
+    if st is None:
+        st = ProcessState()
+        setattr(environment, _ATTR, st)
+    return st

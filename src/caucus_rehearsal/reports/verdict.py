@@ -1,0 +1,65 @@
+"""The verdict of a run: pass, fail or inconclusive, and its exit code.
+
+- **fail** (exit 1): a gate was judged failed (:func:`.fidelity.judge`), or the target
+  stopped answering during the run;
+- **inconclusive** (exit 4): nothing failed, but the run cannot vouch for the target: no
+  report was acknowledged or no request answered (no evidence), no gate could be
+  measured, a gate could not be judged because of the run's own lateness, or the run did
+  not finish;
+- **pass** (exit 0): otherwise.
+
+A rehearsal never passes or fails because of the machine it ran on: what the load
+generator's lateness could have decided is inconclusive (docs/time.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK
+from caucus_rehearsal.reports.metrics import GateResult, Stopped, answered, requests
+from caucus_rehearsal.reports.reconcile import Reconciliation
+from caucus_rehearsal.reports.rundir import RunDir
+
+EXIT_CODES = {"pass": EXIT_OK, "fail": EXIT_GATE_FAILED, "inconclusive": EXIT_INCONCLUSIVE}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """``verdict`` (pass/fail/inconclusive), its exit code, and for an inconclusive run
+    the reasons, most basic first."""
+
+    verdict: str
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+
+def decide(run: RunDir, rec: Reconciliation, gates: list[GateResult],
+           stopped: Stopped | None) -> Verdict:
+    """The verdict of a run from its judged gates (which carry its fidelity) and its
+    evidence."""
+    if stopped is not None or any(g.status == "fail" for g in gates):
+        return Verdict("fail")
+    reasons: list[str] = []
+    reqs = requests(run.events)
+    acked = sum(1 for u in rec.units if u.ack_min is not None)
+    if reqs and not any(answered(e) for e in reqs):
+        reasons.append(f"the target answered none of the run's {len(reqs)} requests")
+    elif acked == 0:
+        reasons.append("no report was acknowledged by the target, so there is nothing to "
+                       "judge it by" + ("" if reqs else " (no request was sent)"))
+    if gates and all(g.status == "not measured" for g in gates):
+        reasons.append("no gate could be measured")
+    unjudged: dict[str, list[str]] = {}
+    for g in gates:
+        if g.status == "inconclusive":
+            unjudged.setdefault(g.why, []).append(f"'{g.gate}'")
+    for why, names in unjudged.items():
+        what = "gate " + names[0] if len(names) == 1 else f"{len(names)} gates ({', '.join(names)})"
+        reasons.append(f"{what} could not be judged: {why}")
+    if run.partial:
+        reasons.append(f"the run did not finish (status '{run.status}')")
+    return Verdict("inconclusive", tuple(reasons)) if reasons else Verdict("pass")
