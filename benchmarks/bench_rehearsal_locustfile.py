@@ -34,5 +34,5 @@ class ChairMachinery(FastHttpUser):
     @task
     def results(self) -> None:
         ctx = context(self.environment)
-        send(self.client, ctx, ctx.adapter.results_call(None), time.time(),
+        send(self.client, ctx, ctx.adapter.results_call(None), ctx.clock.sim(time.time()),
              unit_id="IA-0001", actor="chair", channel="app")

@@ -22,8 +22,10 @@ def register(sub: Any) -> None:
     add_scenario_args(p)
     p.add_argument("--target", metavar="URL",
                    help="the system under test (default: start the reference server)")
-    p.add_argument("--speed", type=float, metavar="X",
-                   help="simulated seconds per wall second (default: the scenario's live.speed)")
+    p.add_argument("--speed", type=_speed, metavar="X",
+                   help="simulated seconds per wall second, or 'auto': probe the target's "
+                        "latency and this machine's headroom and pick the fastest faithful "
+                        "speed (default: the scenario's live.speed; docs/time.md)")
     p.add_argument("--ui", action="store_true", help="open Locust's web UI (127.0.0.1:8089)")
     p.add_argument("--adapter", metavar="MODULE:CLASS",
                    help="a target adapter class (default: contract v1)")
@@ -41,14 +43,27 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _speed(text: str) -> float | str:
+    """``auto`` or a number of simulated seconds per wall second."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'auto'") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from caucus_rehearsal.rehearsal.adapters import DEFAULT_ADAPTER, load_adapter
-    from caucus_rehearsal.rehearsal.orchestrator import Target, play, prepare
+    from caucus_rehearsal.rehearsal.orchestrator import Target, auto_speed, play, prepare
     from caucus_rehearsal.rehearsal.rundir import new_run_dir
     from caucus_rehearsal.server.faults import parse_fault
     from caucus_rehearsal.simulator.loader import resolve
 
     scenario = scenario_from_args(args)
+    auto = args.speed == "auto"
+    if auto:
+        args.speed = None
     if args.speed is not None and not args.speed > 0:
         raise UsageError(f"--speed {args.speed}: expected a number > 0")
     if args.band_runs < 0 or args.jobs < 1:
@@ -97,6 +112,12 @@ def run(args: argparse.Namespace) -> int:
                         base_faults=tuple(args.server_fault))
         print(f"reference server: {handle.url}")
     try:
+        if auto:
+            choice = auto_speed(prepared, target)
+            print(choice.text())
+            prepared.speed = choice.speed
+            prepared.run["speed"] = choice.speed
+            prepared.run["speed_auto"] = choice.text()
         play(prepared, target, ui=args.ui)
     finally:
         if handle is not None:

@@ -30,6 +30,7 @@ from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.context import LIVE_DIR
 from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body
 from caucus_rehearsal.rehearsal.rundir import write_json, write_start
+from caucus_rehearsal.rehearsal.speed import SpeedChoice, choose_speed
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.units import format_clock
 
@@ -96,6 +97,14 @@ def connect(p: Prepared, target: Target, client: httpx.Client) -> TargetAdapter:
     adapter.health(client)
     adapter.provision(client, roster_body(p.night))
     return adapter
+
+
+def auto_speed(p: Prepared, target: Target) -> SpeedChoice:
+    """``--speed auto``: probe the target (after provisioning it) and this machine."""
+    timeout = max(5.0, p.scenario.live.request_timeout * 60)
+    with httpx.Client(base_url=target.url, timeout=timeout) as client:
+        adapter = connect(p, target, client)
+        return choose_speed(adapter, client, p.night.plans, p.scenario)
 
 
 def locust_command(p: Prepared, target: Target, t0: float, run_s: float, ui: bool) -> list[str]:

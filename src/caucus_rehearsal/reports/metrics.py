@@ -290,7 +290,11 @@ def target_stopped(events: list[Json]) -> Stopped | None:
         n = len(reqs) - i
         if n >= STOPPED_MIN_REQUESTS and bad >= STOPPED_SHARE * n:
             best = i
-    if best is None or all(not answered(e) for e in reqs[:best]):
+    if best is None:
+        return None
+    while answered(reqs[best]):
+        best += 1  # the stretch starts with its first unanswered request
+    if all(not answered(e) for e in reqs[:best]):
         return None
     tail = reqs[best:]
     kinds: dict[str, int] = {}
