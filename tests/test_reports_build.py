@@ -130,6 +130,7 @@ def test_gate_metrics_read_at_a_clock_time(tmp_path: Path) -> None:
     assert m("received_fraction >= 0 by 20:10") == 0.375  # acks at 60, 65, 70
     assert m("hotline_wait_max_min <= 0") == 12.0
     assert m("hotline_wait_median_min <= 0") == 6.0
+    assert m("hotline_service_level >= 0 within 5min") == 0.5  # holds of 0, 4, 8, 12 min
     assert m("app_share >= 0") == 0.5
     assert m("minutes_to_95pct_received <= 0") == 95.0
     assert m("minutes_to_95pct_published <= 0") == 100.0

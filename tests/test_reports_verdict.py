@@ -51,8 +51,8 @@ def test_a_faithful_clean_run_passes(tmp_path: Path) -> None:
     assert (out.verdict, out.exit_code, out.reasons) == ("pass", 0, ())
 
 
-def test_a_run_that_acknowledged_nothing_is_inconclusive(tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_run_that_acknowledged_nothing_is_inconclusive(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     b = night(tmp_path / "run", acked=False, gates=("data_loss == 0",))
     assert main(["report", str(b.path)]) == 4
     assert "verdict: INCONCLUSIVE" in capsys.readouterr().out

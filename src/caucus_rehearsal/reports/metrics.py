@@ -74,6 +74,8 @@ class Hotline:
     holds: tuple[float, ...]
     abandoned: int
     busy: int
+    answered_holds: tuple[float, ...] = ()
+    """The holds of the calls an operator answered."""
 
     def figures(self) -> dict[str, float | int]:
         """The summary figures (minutes, counts), rounded for ``summary.json``."""
@@ -96,6 +98,7 @@ def hotline(events: list[Json]) -> Hotline:
     first: dict[str, float] = {}
     answered: dict[str, float] = {}
     holds: list[float] = []
+    answered_holds: list[float] = []
     abandoned = busy = 0
     for e in events:
         if e.get("actor") != "caller":
@@ -111,9 +114,12 @@ def hotline(events: list[Json]) -> Hotline:
             first[uid] = min(first.get(uid, minute - float(wait)), minute - float(wait))
         if outcome == "answered":
             answered[uid] = min(answered.get(uid, minute), minute)
+            if isinstance(wait, int | float):
+                answered_holds.append(float(wait))
     waits = tuple(sorted((at, max(0.0, at - first.get(uid, at)))
                          for uid, at in answered.items()))
-    return Hotline(waits, len(set(first) - set(answered)), tuple(holds), abandoned, busy)
+    return Hotline(waits, len(set(first) - set(answered)), tuple(holds), abandoned, busy,
+                   tuple(answered_holds))
 
 
 def received_curve(rec: Reconciliation) -> list[float]:
@@ -222,6 +228,12 @@ def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) ->
             return Measure(pct(waits, 50.0) if waits else 0.0, chairs)
         if metric == "hotline_hold_max_min":
             return Measure(max(h.holds, default=0.0), f"{len(h.holds)} single holds")
+        if metric == "hotline_service_level":
+            within = gate.within if gate is not None and gate.within is not None else 0.0
+            soon = sum(1 for w in h.answered_holds if w <= within + 1e-9)
+            return Measure(soon / len(h.holds) if h.holds else 1.0,
+                           f"{soon} of {len(h.holds)} chairs' calls on a line answered within "
+                           f"{within:g} min")
     if metric == "abandoned_calls":
         return Measure(float(sum(1 for e in run.events if e.get("actor") == "caller"
                                  and e.get("outcome") == "abandoned")))

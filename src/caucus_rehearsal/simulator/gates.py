@@ -60,6 +60,7 @@ METRIC_KINDS: dict[str, str] = {
     "hotline_wait_max_min": "hotline",
     "hotline_wait_median_min": "hotline",
     "hotline_hold_max_min": "hotline",
+    "hotline_service_level": "hotline",
     "abandoned_calls": "hotline",
     "app_share": "modelled",
     "minutes_to_95pct_received": "modelled",
