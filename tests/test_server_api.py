@@ -14,6 +14,7 @@ from test_server_support import (
     operator,
     pin,
     report_app,
+    reporting,
     roster,
 )
 
@@ -256,12 +257,12 @@ def test_results_are_cached_with_etags() -> None:
     report_app(c, "P0003")
     r = c.get("/v1/results", headers={"If-None-Match": before})
     assert r.status_code == 200 and r.headers["ETag"] != before
-    assert list(c.get("/v1/results/precincts").json()["precincts"]) == ["P0003"]
+    assert list(reporting(c)) == ["P0003"]
     r = c.get("/v1/results/precincts/P0003")
     assert c.get("/v1/results/precincts/P0003",
                  headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
-    r = c.get("/v1/results/precincts/P0004")
-    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_published")
+    r = c.get("/v1/results/precincts/P0004")  # not reporting: its zero row
+    assert r.status_code == 200 and r.json()["reporting"] is False
     r = c.get("/v1/results/precincts/NOPE")
     assert (r.status_code, r.json()["error"]["code"]) == (404, "unknown_precinct")
 
@@ -274,12 +275,14 @@ def test_audit_records_arrival_and_request_ids_and_pages() -> None:
                headers={**h, "X-Request-Id": f"req-{i}"})
     page = c.get("/v1/admin/audit?after=0&limit=4", headers=ADMIN_H).json()
     assert [i["seq"] for i in page["items"]] == [1, 2, 3, 4] and page["next_after"] == 4
+    assert [(i["actor"], i["kind"]) for i in page["items"][:2]] == [
+        ("admin", "provision"), ("chair:P0001", "chair_login")]
     rest = c.get("/v1/admin/audit?after=4&limit=4", headers=ADMIN_H).json()
-    assert [i["request_id"] for i in rest["items"]] == ["req-3", "req-4"]
+    assert [i["request_id"] for i in rest["items"]] == ["req-2", "req-3", "req-4"]
     assert rest["next_after"] is None
     item = rest["items"][0]
     assert item["received_at"] <= item["stored_at"] and item["actor"] == "chair:P0001"
-    assert "pin" not in str(page["items"][0]["payload"])
+    assert "pin" not in str(page["items"][1]["payload"])
     r = c.get("/v1/admin/audit?limit=0", headers=ADMIN_H)
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_body")
 
@@ -295,10 +298,13 @@ def test_admin_faults_stored_view_and_reset() -> None:
                                                                           "errors:0"]
     report_app(c, "P0001")
     stored = c.get("/v1/admin/precincts", headers=ADMIN_H).json()["precincts"]
-    assert stored == c.get("/v1/results/precincts").json()["precincts"]
+    assert stored == reporting(c)
+    version = c.get("/v1/results").json()["version"]
     assert c.post("/v1/admin/reset", headers=ADMIN_H).json() == {"reset": True}
     assert c.get("/v1/results").json()["precincts_reporting"] == 0
-    assert c.get("/v1/admin/audit", headers=ADMIN_H).json()["items"] == []
+    assert c.get("/v1/results").json()["version"] > version  # a reset is a new version
+    items = c.get("/v1/admin/audit", headers=ADMIN_H).json()["items"]
+    assert [(i["seq"] > version, i["kind"]) for i in items] == [(True, "reset")]
     r = c.post(P + "/attendance", json={"attendance": 1}, headers=chair(c, "P0002"))
     assert r.status_code == 403  # tokens were cleared... and a new one is bound to P0002
 

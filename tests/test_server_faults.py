@@ -11,7 +11,7 @@ import pytest
 
 from caucus_rehearsal.server.app import create_app
 from caucus_rehearsal.server.faults import FaultState, parse_fault
-from test_server_support import ADMIN_H, chair, client, pin, report_app
+from test_server_support import ADMIN_H, chair, client, pin, report_app, reporting
 
 LOGIN = {"precinct_id": "P0001", "pin": pin("P0001")}
 
@@ -19,7 +19,8 @@ LOGIN = {"precinct_id": "P0001", "pin": pin("P0001")}
 @pytest.mark.parametrize("spec", [
     "incomplete-output", "incomplete-output:truncate", "login-failures:0.3", "errors:1",
     "latency:200ms", "latency:1.5s", "latency:uniform:50ms:500ms", "latency:exp:100ms",
-    "latency:lognormal:50ms:500ms", "outage", "capacity:20", "capacity:5:2s"])
+    "latency:lognormal:50ms:500ms", "outage", "capacity:20", "capacity:5:2s",
+    "transient:stale", "transient:spike:2s", "transient:stale:500ms:30s"])
 def test_fault_specs_parse(spec: str) -> None:
     assert parse_fault(spec).spec == spec
 
@@ -27,7 +28,9 @@ def test_fault_specs_parse(spec: str) -> None:
 @pytest.mark.parametrize("spec", [
     "", "bogus", "incomplete-output:all", "login-failures", "login-failures:1.5",
     "errors:x", "latency", "latency:fast", "latency:200", "latency:uniform:5ms",
-    "latency:lognormal:500ms:50ms", "outage:1", "capacity:0", "capacity:x", "capacity:2:3"])
+    "latency:lognormal:500ms:50ms", "outage:1", "capacity:0", "capacity:x", "capacity:2:3",
+    "transient", "transient:flicker", "transient:stale:5s:5s", "transient:spike:1s:2s:3s",
+    "transient:stale:0s"])
 def test_bad_fault_specs_name_the_problem(spec: str) -> None:
     with pytest.raises(ValueError, match="fault"):
         parse_fault(spec)
@@ -49,14 +52,14 @@ def test_incomplete_output_drop_stores_but_does_not_publish() -> None:
     c.put("/v1/admin/faults", json={"faults": ["incomplete-output"]}, headers=ADMIN_H)
     report_app(c, "P0002")  # acknowledged (201) while the fault is on
     stored = c.get("/v1/admin/precincts", headers=ADMIN_H).json()["precincts"]
-    published = c.get("/v1/results/precincts").json()["precincts"]
+    published = reporting(c)
     assert sorted(stored) == ["P0001", "P0002"] and sorted(published) == ["P0001"]
     assert c.get("/v1/results").json()["precincts_reporting"] == 1
-    assert c.get("/v1/results/precincts/P0002").status_code == 404
+    assert c.get("/v1/results/precincts/P0002").json()["reporting"] is False
     c.put("/v1/admin/faults", json={"faults": []}, headers=ADMIN_H)
-    assert sorted(c.get("/v1/results/precincts").json()["precincts"]) == ["P0001"]
+    assert sorted(reporting(c)) == ["P0001"]
     report_app(c, "P0002")  # a new version received with the fault off repairs it
-    assert sorted(c.get("/v1/results/precincts").json()["precincts"]) == ["P0001", "P0002"]
+    assert sorted(reporting(c)) == ["P0001", "P0002"]
 
 
 def test_incomplete_output_truncate_publishes_part_of_the_tallies() -> None:
@@ -91,7 +94,8 @@ def test_errors_fail_before_anything_is_stored() -> None:
     assert (r.status_code, r.json()["error"]["code"]) == (500, "injected_error")
     assert c.get("/v1/results").status_code == 500
     assert c.get("/healthz").status_code == 200
-    assert c.get("/v1/admin/audit", headers=ADMIN_H).json()["items"] == []
+    assert [i["kind"] for i in c.get("/v1/admin/audit", headers=ADMIN_H).json()["items"]] == [
+        "provision"]
 
 
 def test_outage_is_503_except_health_and_admin() -> None:

@@ -81,3 +81,9 @@ def report_app(c: TestClient, pid: str, data: dict[str, Any] = GOOD) -> dict[str
         r = c.post(path, json=body, headers=h)
         assert r.status_code in (200, 201), r.text
     return h
+
+
+def reporting(c: TestClient) -> dict[str, Any]:
+    """The reporting precincts of the public feed (not its zero rows), by id."""
+    feed = c.get("/v1/results/precincts").json()["precincts"]
+    return {pid: p for pid, p in feed.items() if p["reporting"]}

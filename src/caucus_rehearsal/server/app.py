@@ -50,7 +50,7 @@ def create_app(db_path: str | Path = ":memory:", faults: list[str] | tuple[str, 
     one. The Service is at ``app.state.service``.
     """
     token = admin_token or os.environ.get("CAUCUS_ADMIN_TOKEN") or ""
-    fault_state = FaultState(list(faults), seed)
+    fault_state = FaultState(list(faults), seed, clock)
     service = Service(Store(db_path, durability), fault_state, clock)
     app = FastAPI(
         title="Caucus results reporting (reference server)", version="1",

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-FAULT_NAMES = ("incomplete-output", "login-failures", "latency", "errors", "outage", "capacity")
+FAULT_NAMES = ("incomplete-output", "login-failures", "latency", "errors", "outage", "capacity",
+               "transient")
+TRANSIENT_MODES = ("stale", "spike")
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
 _Z95 = 1.6448536269514722
@@ -71,6 +75,8 @@ class Fault:
     timeout_s: float = 10.0
     mode: str = "drop"
     latency: Latency | None = None
+    window_s: float = 0.0
+    every_s: float = 0.0
 
 
 def _parse_latency(parts: list[str], spec: str) -> Latency:
@@ -118,6 +124,14 @@ def parse_fault(spec: str) -> Fault:
             raise ValueError(f"fault {spec!r}: expected capacity:N[:TIMEOUT] with N >= 1")
         timeout = parse_duration(parts[1], spec) if len(parts) == 2 else 10.0
         return Fault(name, spec, n=int(parts[0]), timeout_s=timeout)
+    if name == "transient":
+        if not 1 <= len(parts) <= 3 or parts[0] not in TRANSIENT_MODES:
+            raise ValueError(f"fault {spec!r}: expected transient:stale|spike[:WINDOW[:EVERY]]")
+        window = parse_duration(parts[1], spec) if len(parts) > 1 else 5.0
+        every = parse_duration(parts[2], spec) if len(parts) > 2 else 60.0
+        if not 0 < window < every:
+            raise ValueError(f"fault {spec!r}: needs 0 < WINDOW < EVERY")
+        return Fault(name, spec, mode=parts[0], window_s=window, every_s=every)
     raise ValueError(f"fault {spec!r}: unknown fault {name!r}; known: {', '.join(FAULT_NAMES)}")
 
 
@@ -125,16 +139,25 @@ class FaultState:
     """The active faults (at most one of each name; a later spec replaces an earlier one)
     and the seeded generator behind every random fault decision."""
 
-    def __init__(self, specs: list[str] | tuple[str, ...] = (), seed: int = 0) -> None:
+    def __init__(self, specs: list[str] | tuple[str, ...] = (), seed: int = 0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        self.clock = clock
         self.by_name: dict[str, Fault] = {}
+        self.since: dict[str, float] = {}
+        """When each active fault was switched on (``clock`` seconds); a spec put again
+        unchanged keeps its moment."""
         self.replace(list(specs))
 
     def replace(self, specs: list[str]) -> None:
         """Make exactly ``specs`` active; all are parsed before any takes effect."""
         parsed = [parse_fault(s) for s in specs]
+        now = self.clock()
+        old = self.by_name
         self.by_name = {f.name: f for f in parsed}
+        self.since = {n: (self.since[n] if n in old and old[n] == f else now)
+                      for n, f in self.by_name.items()}
 
     @property
     def specs(self) -> list[str]:
@@ -143,8 +166,9 @@ class FaultState:
 
     @property
     def any_request_fault(self) -> bool:
-        """True when some fault acts on requests (everything but incomplete-output)."""
-        return any(n != "incomplete-output" for n in self.by_name)
+        """True when some fault acts on requests (all but incomplete-output and transient,
+        which act on what is published)."""
+        return any(n not in ("incomplete-output", "transient") for n in self.by_name)
 
     def get(self, name: str) -> Fault | None:
         """The active fault called ``name``, if any."""
@@ -159,6 +183,18 @@ class FaultState:
         """A latency draw in seconds (0 when no latency fault is active)."""
         f = self.by_name.get("latency")
         return f.latency.draw(self.rng) if f is not None and f.latency is not None else 0.0
+
+    def window(self, name: str) -> tuple[Fault, int, int] | None:
+        """For an active windowed fault (``transient``): (fault, cycle, open window) now,
+        where cycle ``k`` is the k-th ``every_s`` since it was switched on and the window
+        (``window_s`` at the start of each cycle from the first on) is ``k`` while open,
+        else 0. None when the fault is not active."""
+        f = self.by_name.get(name)
+        if f is None:
+            return None
+        elapsed = self.clock() - self.since[name]
+        k = int(elapsed // f.every_s)
+        return f, k, k if k >= 1 and elapsed - k * f.every_s < f.window_s else 0
 
     def publication_mode(self) -> str | None:
         """``drop``/``truncate`` while incomplete-output is active, else None."""

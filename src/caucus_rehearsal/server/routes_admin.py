@@ -14,7 +14,7 @@ from caucus_rehearsal.server.routes_public import errors
 from caucus_rehearsal.server.schemas import FaultsBody, RosterIn
 from caucus_rehearsal.server.service import Service
 from caucus_rehearsal.server.state import Rejection
-from caucus_rehearsal.server.web import JSON
+from caucus_rehearsal.server.web import JSON, meta_of
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="admin_token")
 
@@ -41,10 +41,13 @@ def register(app: FastAPI, svc: Service, admin_token: str) -> None:
     def faults_body() -> dict[str, Any]:
         return {"faults": svc.faults.specs, "seed": svc.faults.seed}
 
-    @app.post("/v1/admin/provision", tags=["admin"], responses=errors(401, 413, 422))
-    async def provision(body: RosterIn, _: Admin) -> dict[str, int]:
-        """Replace the roster and clear all data (as a reset)."""
-        return svc.provision(body)
+    @app.post("/v1/admin/provision", tags=["admin"], responses=errors(401, 409, 413, 422))
+    async def provision(body: RosterIn, _: Admin, request: Request,
+                        reset: bool = False) -> dict[str, Any]:
+        """Provision the roster: the same one again changes nothing; another one is
+        refused (409 results_exist) once anything was recorded, unless ``reset=true``,
+        which replaces it and clears all data."""
+        return svc.provision(body, reset, meta_of(request, None))
 
     @app.get("/v1/admin/audit", tags=["admin"], responses=errors(401, 422))
     async def audit(_: Admin, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
@@ -74,7 +77,7 @@ def register(app: FastAPI, svc: Service, admin_token: str) -> None:
         return faults_body()
 
     @app.post("/v1/admin/reset", tags=["admin"], responses=errors(401))
-    async def reset(_: Admin) -> Response:
+    async def reset(_: Admin, request: Request) -> Response:
         """Clear submissions, tokens, lockouts and the audit trail; keep the roster."""
-        svc.reset()
+        svc.reset(meta_of(request, None))
         return Response(json.dumps({"reset": True}), 200, media_type=JSON)

@@ -42,10 +42,13 @@ class Statewide(BaseModel):
 
 
 class ResultsOut(BaseModel):
-    """``GET /v1/results``."""
+    """``GET /v1/results``: ``version`` grows with every change of what is published;
+    ``published_at`` (epoch seconds) is when this version became visible."""
 
     election: str
     candidates: list[str]
+    version: int
+    published_at: float
     precincts_total: int
     precincts_reporting: int
     percent_reporting: float
@@ -53,13 +56,16 @@ class ResultsOut(BaseModel):
 
 
 class PrecinctOut(BaseModel):
-    """One published precinct."""
+    """One precinct of the feed: ``reporting`` false is a zero row (no counts, no
+    channel); ``revision`` changes whenever its published entry changes."""
 
     county: str
     name: str
     satellite: bool
-    channel: str
+    reporting: bool
+    channel: str | None
     version: int
+    revision: int
     attendance: int
     first: dict[str, int]
     final: dict[str, int]
@@ -68,8 +74,9 @@ class PrecinctOut(BaseModel):
 
 
 class PrecinctsOut(BaseModel):
-    """``GET /v1/results/precincts``."""
+    """``GET /v1/results/precincts``: every provisioned precinct, in roster order."""
 
+    version: int
     precincts: dict[str, PrecinctOut]
 
 
@@ -78,10 +85,11 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": ErrorOut} for c in codes}
 
 
-def _cached(body: bytes, etag: str, request: Request) -> Response:
+def _cached(request: Request, body: bytes, etag: str, glitch: bool = False) -> Response:
+    """``body`` with its ETag, or 304 when ``If-None-Match`` has it (never for a glitch)."""
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and etag in if_none_match:
+    if if_none_match is not None and etag in if_none_match and not glitch:
         return Response(status_code=304, headers=headers)
     return Response(body, 200, headers=headers, media_type=_JSON)
 
@@ -100,25 +108,22 @@ def register(app: FastAPI, svc: Service) -> None:
              openapi_extra=_INM_DOC)
     async def results(request: Request) -> Response:
         """Statewide first, final and SDE per candidate and the share reporting."""
-        return _cached(*svc.need_publisher().summary(), request)
+        return _cached(request, *svc.feed.summary(svc.need_publisher()))
 
     @app.get("/v1/results/precincts", tags=["public"], response_model=PrecinctsOut,
              responses={304: {"description": "unchanged"}, **errors(409)},
              openapi_extra=_INM_DOC)
     async def precincts(request: Request) -> Response:
-        """Every published precinct."""
-        return _cached(*svc.need_publisher().precincts(), request)
+        """Every provisioned precinct (zero rows for those not reporting)."""
+        return _cached(request, *svc.feed.precincts(svc.need_publisher()))
 
     @app.get("/v1/results/precincts/{precinct_id}", tags=["public"],
              response_model=PrecinctOut,
              responses={304: {"description": "unchanged"}, **errors(404, 409)},
              openapi_extra=_INM_DOC)
     async def precinct(precinct_id: str, request: Request) -> Response:
-        """One published precinct; 404 not_published before it reports."""
+        """One precinct (a zero row before it reports); 404 when it is not provisioned."""
         roster = svc.need_roster()
         if precinct_id not in roster.precincts:
             raise Rejection(404, "unknown_precinct", f"precinct {precinct_id!r} is unknown")
-        got = svc.need_publisher().precinct(precinct_id)
-        if got is None:
-            raise Rejection(404, "not_published", f"precinct {precinct_id!r} has not reported")
-        return _cached(*got, request)
+        return _cached(request, *svc.need_publisher().precinct(precinct_id))

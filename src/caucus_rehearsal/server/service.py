@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caucus_rehearsal.server.faults import FaultState
+from caucus_rehearsal.server.feed import Feed
 from caucus_rehearsal.server.lockout import Lockouts
 from caucus_rehearsal.server.publish import Publisher
 from caucus_rehearsal.server.schemas import RosterIn
@@ -34,6 +35,9 @@ from caucus_rehearsal.server.state import (
     check_first,
 )
 from caucus_rehearsal.server.store import AuditRow, Store, StoreError
+
+ADMIN_ACTOR = "admin"
+"""The audit actor of provisioning and resets (their rows begin a roster's feed)."""
 
 
 def _json(obj: Any) -> str:
@@ -73,6 +77,8 @@ class Service:
         self.store = store
         self.faults = faults
         self.clock = clock
+        self.lockouts = Lockouts()
+        self.feed = Feed(faults)
         store.on_commit = self._publish_committed
         store.on_failure = self._load
         self._load()
@@ -87,16 +93,20 @@ class Service:
         self.records: dict[str, Complete] = {}
         self.tokens: dict[str, tuple[str, str]] = {h: (r, s) for h, r, s in self.store.tokens()}
         self.idem: dict[tuple[str, str], tuple[str, int, str]] = {}
-        self.lockouts = Lockouts()
         self.publisher: Publisher | None = None
         self._unpublished: list[tuple[str, Complete]] = []
+        floor, changed_at = 0, 0.0
         for row in self.store.audit():
-            if row.outcome == "accepted" and row.precinct_id is not None and row.payload:
+            if row.actor == ADMIN_ACTOR:
+                floor, changed_at = row.seq, row.stored_at
+            elif row.outcome == "accepted" and row.precinct_id is not None and row.payload:
                 rec = self._apply(row, json.loads(row.payload))
                 if rec is not None:
                     self.records[row.precinct_id] = rec
+                    changed_at = row.stored_at
         if self.roster is not None:
-            self.publisher = Publisher(self.roster, self.records)
+            self.publisher = Publisher(self.roster, self.records, self.store.db_id, floor,
+                                       changed_at)
 
     def _remember(self, row: AuditRow, fingerprint: str) -> None:
         if row.idem_key is not None and row.outcome == "accepted" and row.response:
@@ -108,7 +118,7 @@ class Service:
         for pid, rec in pending:
             self.records[pid] = rec
             if self.publisher is not None:
-                self.publisher.changed(pid)
+                self.publisher.changed(pid, self.store.stored_at)
 
     def _apply(self, row: AuditRow, payload: dict[str, Any]) -> Complete | None:
         """Bring the in-memory view up to date with an accepted (staged or committed)
@@ -145,17 +155,36 @@ class Service:
 
     # --- admin ---------------------------------------------------------------------------
 
-    def provision(self, body: RosterIn) -> dict[str, int]:
-        """Replace the roster (clearing all data) with ``body``."""
+    def provision(self, body: RosterIn, reset: bool, meta: Meta) -> dict[str, Any]:
+        """Provision ``body`` (docs/contract.md, Admin): the same roster again changes
+        nothing; another roster replaces it only while nothing but provisioning was
+        recorded, else ``409 results_exist``; ``reset`` replaces it and clears all."""
         roster = Roster.from_body(body)
-        self.store.provision(roster.body)
+        out: dict[str, Any] = {"precincts": len(roster.precincts),
+                               "operators": len(roster.operators),
+                               "candidates": len(roster.candidates)}
+        if not reset:
+            if self.roster is not None and self.roster.body == roster.body:
+                return {**out, "unchanged": True, "kept_results": len(self.records)}
+            rows = self.store.data_rows()
+            if rows:
+                held = self.roster.election if self.roster is not None else ""
+                raise Rejection(409, "results_exist", (
+                    f"the database holds {rows} recorded requests and {len(self.records)} "
+                    f"precincts with results of another roster (election {held!r}); "
+                    "POST /v1/admin/provision?reset=true replaces it and clears them"))
+        payload = _json({"election": roster.election, "reset": reset, **out})
+        self.store.provision(roster.body, self._row(meta, ADMIN_ACTOR, None, "provision",
+                                                    "accepted", 200, None, payload, None))
+        self.lockouts = Lockouts()
         self._load()
-        return {"precincts": len(roster.precincts), "operators": len(roster.operators),
-                "candidates": len(roster.candidates)}
+        return {**out, "unchanged": False, "kept_results": 0}
 
-    def reset(self) -> None:
+    def reset(self, meta: Meta) -> None:
         """Clear submissions, tokens, lockouts and the audit trail; keep the roster."""
-        self.store.reset()
+        self.store.reset(self._row(meta, ADMIN_ACTOR, None, "reset", "accepted", 200, None,
+                                   None, None))
+        self.lockouts = Lockouts()
         self._load()
 
     def need_publisher(self) -> Publisher:

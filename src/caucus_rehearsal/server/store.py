@@ -1,8 +1,12 @@
 """Durable storage: one SQLite database in WAL mode, written only through :class:`Store`.
 
-Tables: ``meta`` (the roster as provisioned), ``audit`` (the append-only trail of every
-write request that reached a handler; accepted data is never updated, a resubmission is
-a new row), ``tokens`` (sha256 of each issued bearer token) and ``worksheets`` (photos).
+Tables: ``meta`` (the roster as provisioned, and ``db_id``: a random id made with the
+database), ``audit`` (the append-only trail of every write request that reached a
+handler, provisioning and resets included; accepted data is never updated, a
+resubmission is a new row), ``tokens`` (sha256 of each issued bearer token) and
+``worksheets`` (photos). ``seq`` never restarts: a reset deletes the rows before it and
+records itself as the next one, so a sequence number names one row of the database's
+whole life (the published version is built on that).
 Writes are group-committed: a handler *stages* its row (:meth:`Store.stage`, which fixes
 its ``seq``) and awaits :meth:`Store.committed`; every row staged on the event loop until
 the flush runs (scheduled with ``call_soon``, so it waits for no timer, only for the
@@ -15,7 +19,9 @@ are the waiting handlers resumed, so nothing is acknowledged before it is commit
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -125,6 +131,11 @@ class Store:
         self.conn.execute(f"PRAGMA synchronous={durability.upper()}")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.executescript(_SCHEMA)
+        self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('db_id', ?)",
+                          (secrets.token_hex(4),))
+        self.db_id: str = str(self.conn.execute(
+            "SELECT value FROM meta WHERE key = 'db_id'").fetchone()[0])
+        """A random id made with the database (ETags of two databases never match)."""
         last = self.conn.execute("SELECT max(seq) FROM audit").fetchone()[0]
         self.next_seq: int = int(last or 0) + 1
         """The ``seq`` the next staged row gets (this store is the only writer)."""
@@ -132,6 +143,8 @@ class Store:
         """Called after each successful group commit (before any waiter resumes)."""
         self.on_failure: Callable[[], None] | None = None
         """Called after a failed group commit (before any waiter resumes)."""
+        self.stored_at = 0.0
+        """The ``stored_at`` of the last group commit (epoch seconds)."""
         self._staged: list[_Staged] = []
         self._waiters: list[asyncio.Future[None]] = []
 
@@ -144,24 +157,40 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'roster'").fetchone()
         return json.loads(row[0]) if row else None
 
-    def provision(self, roster: dict[str, Any]) -> None:
-        """Replace the roster and clear every submission, token and photo."""
+    def data_rows(self) -> int:
+        """Rows of the audit trail other than provisioning and resets (actor ``admin``)."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM audit WHERE actor != 'admin'").fetchone()[0])
+
+    def provision(self, roster: dict[str, Any], row: AuditRow) -> AuditRow:
+        """Replace the roster, clear every submission, token and photo, and record
+        ``row`` (the provisioning itself) as the first row of the new trail."""
         self.flush()
         with self._tx():
             self._clear()
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('roster', ?)",
                               (json.dumps(roster, separators=(",", ":")),))
+            return self._insert_now(row)
 
-    def reset(self) -> None:
-        """Clear every submission, token and photo; keep the roster."""
+    def reset(self, row: AuditRow) -> AuditRow:
+        """Clear every submission, token and photo; keep the roster; record ``row``."""
         self.flush()
         with self._tx():
             self._clear()
+            return self._insert_now(row)
 
     def _clear(self) -> None:
         for table in ("audit", "tokens", "worksheets"):
             self.conn.execute(f"DELETE FROM {table}")
-        self.next_seq = 1
+
+    def _insert_now(self, row: AuditRow) -> AuditRow:
+        seq, stored_at = self.next_seq, time.time()
+        self.next_seq += 1
+        self.conn.execute(_INSERT_AUDIT, (
+            seq, row.received_at, stored_at, row.request_id, row.actor, row.precinct_id,
+            row.kind, row.idem_key, row.outcome, row.status, row.code, row.payload,
+            row.response, row.faults, row.withheld))
+        return dataclasses.replace(row, seq=seq, stored_at=stored_at)
 
     def stage(self, row: AuditRow, token_hash: tuple[str, str, str] | None = None,
               worksheet: tuple[str, bytes] | None = None) -> AuditRow:
@@ -208,7 +237,7 @@ class Store:
                         w.set_exception(StoreError(f"the write was not stored: {error}"))
 
     def _write(self, staged: list[_Staged]) -> None:
-        stored_at = time.time()
+        stored_at = self.stored_at = time.time()
         rows = [(seq, r.received_at, stored_at, r.request_id, r.actor, r.precinct_id, r.kind,
                  r.idem_key, r.outcome, r.status, r.code, r.payload, r.response, r.faults,
                  r.withheld) for seq, r, _, _ in staged]

@@ -112,7 +112,8 @@ class ContractV1Adapter(TargetAdapter):
             "precincts_reporting": summary["precincts_reporting"],
             "statewide": summary["statewide"],
             "precincts": {pid: {k: p.get(k) for k in keep}
-                          for pid, p in detail["precincts"].items()},
+                          for pid, p in detail["precincts"].items()
+                          if p.get("reporting", True)},  # not the zero rows
         }
 
     def set_faults(self, client: httpx.Client, faults: Sequence[str]) -> None:
