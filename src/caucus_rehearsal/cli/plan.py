@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     with Experiment(args.scenario, args.overrides, args.jobs, label="--vary") as exp:
         axes = build_axes(args, exp)
         out = args.out or Path("runs") / f"plan-{time.strftime('%Y%m%d-%H%M%S')}-{exp.base.name}"
-        sampler = Sampler(goals, args.runs_max)
+        sampler = Sampler(goals, args.runs_max, keep=lambda o: o.stages)
         gates = [g.gate for g in goals]
         progress = Progress()
 

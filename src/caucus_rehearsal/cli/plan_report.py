@@ -9,6 +9,7 @@ sentence, ``plan.json``, ``recommended.toml`` and the chart ``plan.png``.
      "runs_max", "interval_level", "look_level", "nights_total",
      "recommendation": CANDIDATE | null, "next_cheaper": [CANDIDATE],
      "top": CANDIDATE, "candidates": [CANDIDATE, ...],   # in the order evaluated
+     "limits": [LIMIT],     # per goal, at the answer (or the top): bottleneck.Limit
      "search": {"exhaustive", "violations": [...], "moved": [...],
                 "pathwise_reversals", "pathwise_compared"}}
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from caucus_rehearsal.simulator.bottleneck import Limit, limit
 from caucus_rehearsal.simulator.experiments import Experiment
 from caucus_rehearsal.simulator.passrate import LEVEL
 from caucus_rehearsal.simulator.planner import Planner, PlanResult, Point
@@ -84,6 +86,43 @@ def sentence(planner: Planner, result: PlanResult | None) -> str:
         text += "; one step cheaper, " + "; ".join(
             f"{label(c.values)}: " + ", ".join(str(s) for s in c.shares()) for c in cheaper)
     return text + "."
+
+
+def limits(exp: Experiment, planner: Planner, result: PlanResult | None) -> list[Limit]:
+    """What limits each goal at the answer, or at the top of the ranges without one."""
+    if result is None:
+        return []
+    at = result.answer if result.answer is not None else result.top
+    ev = planner.evaluated.get(at)
+    if ev is None:
+        return []
+    nights = [k for k in ev.kept if k is not None]
+    scn = exp.scenario(ev.values)
+    found = (limit(scn, g.gate, i, nights) for i, g in enumerate(planner.goals))
+    return [lim for lim in found if lim is not None]
+
+
+def limit_lines(planner: Planner, result: PlanResult | None, found: list[Limit]) -> list[str]:
+    """One line per goal: at the answer, what limits it; without an answer, what keeps
+    the failing goals out of reach and the keys that would move it."""
+    if result is None:
+        return []
+    varied = {a.key for a in planner.axes}
+    names = ", ".join(a.key for a in planner.axes)
+    if result.answer is not None:
+        return [f"At the answer, {lim.sentence()}." for lim in found]
+    top = planner.evaluated[result.top]
+    failing = {str(g) for g, v in zip(planner.goals, top.verdicts(planner.goals), strict=True)
+               if not v.meets}
+    out = []
+    for lim in found:
+        if lim.gate not in failing:
+            continue
+        text = f"Varying {names} cannot meet '{lim.gate}': {lim.body()}"
+        if lim.keys and not varied & set(lim.keys):
+            text += f"; the keys that would move it: {', '.join(lim.keys)}"
+        out.append(text + ".")
+    return out
 
 
 def table(planner: Planner, result: PlanResult | None) -> str:
@@ -180,7 +219,9 @@ def write_outputs(out: Path, exp: Experiment, planner: Planner, sampler: Sampler
     """Write plan.json, recommended.toml (with an answer) and plan.png into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     files = Files()
+    found = limits(exp, planner, result)
     doc = plan_json(exp, planner, sampler, result, partial)
+    doc["limits"] = [lim.to_json() for lim in found]
     (out / "plan.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     files.paths.append(out / "plan.json")
     if result is not None and result.answer is not None:
@@ -188,7 +229,8 @@ def write_outputs(out: Path, exp: Experiment, planner: Planner, sampler: Sampler
         files.paths.append(out / "recommended.toml")
     if planner.evaluated:
         files.paths.append(write_chart(out / "plan.png", exp.base.name, planner, result))
-    files.text = table(planner, result) + "\n\n" + doc["sentence"]
+    files.text = "\n".join([table(planner, result), "", doc["sentence"],
+                            *limit_lines(planner, result, found)])
     return files
 
 

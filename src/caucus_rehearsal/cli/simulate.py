@@ -1,10 +1,14 @@
-"""``rehearse simulate SCENARIO --runs N [--jobs J] [--sweep key=v1,v2] [--out DIR]``.
+"""``rehearse simulate SCENARIO --runs N [--jobs J] [--sweep KEY=V1,V2 ...] [--out DIR]``.
 
 Monte Carlo planning of the night: writes ``summary.json``, ``runs.csv`` (one row per
-replication) and charts (``fan.png``, ``waits.png``, ``channels.png``, and ``sweep.png``
-for a sweep) to ``DIR``, and prints a table. Exit codes: 0 done (gates are shown, and
-fail the command only with ``--fail-on-gates``: exit 1), 2 bad scenario, ``--set`` or
-``--sweep`` (one line on stderr).
+replication; per combination, with the swept values, for a sweep) and charts
+(``fan.png``, ``waits.png``, ``channels.png``, and ``sweep.png`` for a sweep) to ``DIR``,
+and prints a table: milestones, the hotline, the gates with the share of nights passing
+each, where the units' time goes after their meeting and what limits each timing or
+hotline gate (a sweep prints one labelled row per combination; several ``--sweep`` keys
+make a grid). Exit codes: 0 done (gates are shown, and fail the command only with
+``--fail-on-gates``: exit 1), 2 bad scenario, ``--set`` or ``--sweep`` (one line on
+stderr).
 """
 
 from __future__ import annotations
@@ -13,23 +17,33 @@ import argparse
 import csv
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.cli.common import add_scenario_args
 from caucus_rehearsal.cli.common import positive_int as _positive
-from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, ScenarioError
+from caucus_rehearsal.cli.sweep import (
+    Combination,
+    grid,
+    label,
+    sweep_row,
+    sweep_scenario,
+    sweep_table,
+)
+from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK
 from caucus_rehearsal.simulator.loader import load_scenario
-from caucus_rehearsal.simulator.montecarlo import RunOutcome, metric_quantiles, run_many
+from caucus_rehearsal.simulator.montecarlo import RunOutcome, run_many
 from caucus_rehearsal.simulator.roster import build_roster
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.series import MILESTONES
+from caucus_rehearsal.simulator.stages import STAGE_LABELS, mark_of
 from caucus_rehearsal.simulator.summary import all_waits, build_summary, dumps, run_rows
 from caucus_rehearsal.simulator.units import format_clock
 
-SWEEP_METRICS = ("minutes_to_95pct_received", "minutes_to_95pct_published")
-"""What a sweep's chart plots against the swept value."""
+SWEEP_METRICS = {"minutes_to_95pct_received": "95% received",
+                 "minutes_to_95pct_published": "95% published"}
+"""What a sweep's chart plots against the swept values."""
 
 
 def register(sub: Any) -> None:
@@ -40,33 +54,15 @@ def register(sub: Any) -> None:
                    help="replications of the night (default 100)")
     p.add_argument("--jobs", type=_positive, default=1, metavar="J",
                    help="worker processes (default 1); results do not depend on it")
-    p.add_argument("--sweep", metavar="KEY=V1,V2,...",
-                   help="run once per value of one scenario key, e.g. hotline.operators=40,50,80")
+    p.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="run once per value of a scenario key, e.g. hotline.operators=40,50,80 "
+                        "(repeatable: several keys make a grid of every combination)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="output folder (default runs/simulate-<stamp>-<scenario>)")
     p.add_argument("--fail-on-gates", action="store_true",
                    help="exit 1 when a measured gate fails: a gate 'with P%%' when fewer than "
                    "P%% of the nights pass it, another on the median run")
     p.set_defaults(func=run)
-
-
-def parse_sweep(text: str) -> tuple[str, list[str]]:
-    """``"hotline.operators=40,50"`` -> ``("hotline.operators", ["40", "50"])``."""
-    key, sep, values = text.partition("=")
-    items = [v.strip() for v in values.split(",") if v.strip()]
-    if not sep or not key.strip() or not items:
-        raise ScenarioError("--sweep", text, text, "KEY=V1,V2,..., like hotline.operators=40,80")
-    return key.strip(), items
-
-
-def sweep_scenario(name: str, overrides: list[str], key: str, value: str) -> Scenario:
-    """The scenario with ``key=value`` applied, validated like ``--set`` (errors name --sweep)."""
-    try:
-        return load_scenario(name, [*overrides, f"{key}={value}"])
-    except ScenarioError as exc:
-        if exc.file == "--set":
-            raise ScenarioError("--sweep", exc.key, exc.value, exc.expected) from None
-        raise
 
 
 def progress_printer(label: str) -> Callable[[int, int], None]:
@@ -93,39 +89,66 @@ def run(args: argparse.Namespace) -> int:
     overrides = list(args.overrides)
     scn = load_scenario(args.scenario, overrides)
     sweep_rows: list[dict[str, Any]] | None = None
+    combos: list[Combination] = []
+    per_combo: list[list[RunOutcome]] = []
     if args.sweep:
-        key, values = parse_sweep(args.sweep)
-        swept = [sweep_scenario(args.scenario, overrides, key, v) for v in values]
-        sweep_rows, per_value = [], []
-        for v, s in zip(values, swept, strict=True):
-            outs = simulate(s, args.runs, args.jobs, f"simulate {s.name} {key}={v}")
-            per_value.append(outs)
-            sweep_rows.append({"key": key, "value": v, "metrics": metric_quantiles(outs)})
-        outcomes, scn = per_value[0], swept[0]  # the top-level metrics: the first value
+        combos = grid(args.sweep)
+        swept = [sweep_scenario(args.scenario, overrides, c) for c in combos]
+        sweep_rows = []
+        for combo, s in zip(combos, swept, strict=True):
+            outs = simulate(s, args.runs, args.jobs, f"simulate {s.name} {label(combo)}")
+            per_combo.append(outs)
+            sweep_rows.append(sweep_row(combo, s, outs))
+        outcomes, scn = per_combo[0], swept[0]  # the top-level fields: the first combination
     else:
         outcomes = simulate(scn, args.runs, args.jobs, f"simulate {scn.name}")
-    summary = build_summary(scn, outcomes, sweep_rows)
+    summary = build_summary(scn, outcomes, sweep_rows, combos[0] if combos else None)
     out = args.out or Path("runs") / f"simulate-{time.strftime('%Y%m%d-%H%M%S')}-{scn.name}"
-    write_outputs(out, summary, outcomes)
-    print(table(summary))
-    print(f"\nwritten: {out}/summary.json, runs.csv, charts")
-    failed = any(g["passed"] is False for g in summary["gates"])
+    files = write_outputs(out, summary, outcomes, scn, combos, per_combo)
+    print(sweep_table(summary) if sweep_rows else table(summary))
+    print("\nwritten: " + ", ".join(str(f) for f in files))
+    rows = sweep_rows or [summary]
+    failed = any(g["passed"] is False for r in rows for g in r["gates"])
     return EXIT_GATE_FAILED if failed and args.fail_on_gates else EXIT_OK
 
 
-def write_outputs(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome]) -> None:
-    """summary.json, runs.csv and the charts into ``out``."""
+def write_outputs(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome],
+                  scn: Scenario, combos: Sequence[Combination] = (),
+                  per_combo: Sequence[Sequence[RunOutcome]] = ()) -> list[Path]:
+    """summary.json, runs.csv (every combination's nights for a sweep) and the charts
+    into ``out``; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(dumps(summary))
-    header, rows = run_rows(outcomes)
     with (out / "runs.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    write_charts(out, summary, outcomes)
+        if combos:
+            keys = list(combos[0])
+            for i, (combo, outs) in enumerate(zip(combos, per_combo, strict=True)):
+                header, rows = run_rows(outs)
+                if i == 0:
+                    w.writerow([*keys, *header])
+                w.writerows([*(combo[k] for k in keys), *row] for row in rows)
+        else:
+            header, rows = run_rows(outcomes)
+            w.writerow(header)
+            w.writerows(rows)
+    return [out / "summary.json", out / "runs.csv",
+            *write_charts(out, summary, outcomes, scn)]
 
 
-def write_charts(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome]) -> None:
+def goal_marks(scn: Scenario) -> list[tuple[float, float, str]]:
+    """(clock minute, fraction, text) of the gates about when units are received or
+    published, to draw on the charts."""
+    out = []
+    for g in scn.gates:
+        mark = mark_of(g)
+        if mark is not None:
+            out.append((mark.minute, mark.fraction, str(g)))
+    return out
+
+
+def write_charts(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome],
+                 scn: Scenario) -> list[Path]:
     """The fan chart, wait distribution, channel mix (and sweep) as PNG files."""
     import matplotlib
 
@@ -134,22 +157,34 @@ def write_charts(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome])
 
     from caucus_rehearsal.reports import planning_charts as pc
 
+    written: list[Path] = []
+
     def save(name: str, draw: Callable[[Any], object]) -> None:
         fig = Figure(figsize=(9, 5), layout="constrained")
         draw(fig.add_subplot())
         fig.savefig(out / name, dpi=100, metadata={"Software": None})
+        written.append(out / name)
 
     m = summary["metrics"]
-    title = f"{summary['scenario']}: {summary['runs']} simulated nights"
-    save("fan.png", lambda ax: pc.fan_chart(ax, summary["band"], title))
+    which = f" ({label(summary['swept'])})" if summary.get("swept") else ""
+    title = f"{summary['scenario']}{which}: units received and published, {summary['runs']} " \
+            "simulated nights"
+    goals = goal_marks(scn)
+    save("fan.png", lambda ax: pc.fan_chart(ax, summary["band"], title, goals))
     save("waits.png", lambda ax: pc.wait_histogram(ax, all_waits(outcomes), len(outcomes)))
     save("channels.png", lambda ax: pc.channel_mix(
         ax, {ch: m[f"{ch}_share"] for ch in ("app", "hotline", "paper")}))
     if summary.get("sweep"):
         rows = summary["sweep"]
+        keys = list(rows[0]["values"])
+        ticks = [", ".join(str(v) for v in r["values"].values()) for r in rows]
+        lines = [(minute, text) for minute, fraction, text in goals if fraction == 0.95]
         save("sweep.png", lambda ax: pc.sweep_chart(
-            ax, rows[0]["key"], [r["value"] for r in rows],
-            {k: [r["metrics"][k] for r in rows] for k in SWEEP_METRICS}))
+            ax, ", ".join(keys), ticks,
+            {SWEEP_METRICS[k]: [r["metrics"][k] for r in rows] for k in SWEEP_METRICS},
+            f"{summary['scenario']}: when 95% of units are received and published, "
+            f"by {', '.join(keys)} ({summary['runs']} nights each)", lines))
+    return written
 
 
 def _clock(v: float | None) -> str:
@@ -186,7 +221,20 @@ def table(summary: dict[str, Any]) -> str:
               "", "gates (share of nights passing [95% interval]; judged on that share for a "
                   "gate 'with P%', else on the median run):"]
     lines += [gate_line(g) for g in summary["gates"]]
-    return "\n".join(lines)
+    return "\n".join(lines + stage_lines(summary))
+
+
+def stage_lines(summary: dict[str, Any]) -> list[str]:
+    """Where the units' time goes (stages any unit spends a minute in) and each limit."""
+    rows = [(s, q) for s, q in summary.get("stages", {}).items() if q["p95"] >= 1 or q["mean"] >= 1]
+    lines = []
+    if rows:
+        lines += ["", "where the time goes after each meeting (minutes per unit, median night: "
+                  "p50 / p95 / mean):"]
+        lines += [f"  {STAGE_LABELS[s]:<48} {q['p50']:>7.0f} / {q['p95']:>7.0f} / "
+                  f"{q['mean']:>7.0f}" for s, q in rows]
+    return lines + [f"{'' if i else chr(10)}{lim['sentence']}"
+                    for i, lim in enumerate(summary.get("limits", []))]
 
 
 def gate_line(g: dict[str, Any]) -> str:

@@ -7,12 +7,14 @@ Each helper takes a matplotlib ``Axes`` and plain data (lists and dicts as in
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, PercentFormatter
 
 from caucus_rehearsal.simulator.units import format_clock
 
@@ -20,11 +22,53 @@ COLOURS = {"received": "#1565c0", "published": "#2e7d32",
            "app": "#1565c0", "hotline": "#f9a825", "paper": "#6d4c41"}
 
 
-def fan_chart(ax: Axes, band: Mapping[str, Any], title: str = "") -> list[Any]:
-    """% received and % published against clock time: the median line and p5-p95 band.
+CLOCK_STEPS = (15, 30, 60, 120, 180, 360, 720, 1440, 2880)
+"""Tick spacings for clock axes, minutes."""
+
+MINUTE_ZERO = 19 * 60
+"""Minute 0 of the simulation clock is 19:00: ticks fall on round clock times."""
+
+
+def set_title(ax: Axes, title: str, width: int = 80) -> None:
+    """A title wrapped to ``width`` characters, so that none is cut off."""
+    ax.set_title("\n".join(textwrap.wrap(title, width)), fontsize="medium")
+
+
+def clock_ticks(lo: float, hi: float, most: int = 9) -> list[float]:
+    """Simulation minutes of round clock times (every 15 min ... 2 days) from ``lo`` to
+    ``hi``, at most about ``most`` of them."""
+    step = next((st for st in CLOCK_STEPS if (hi - lo) / st <= most), CLOCK_STEPS[-1])
+    first = math.ceil((lo + MINUTE_ZERO) / step) * step - MINUTE_ZERO
+    return [float(t) for t in np.arange(first, hi + 1e-9, step)]
+
+
+def clock_axis(axis: Any, lo: float, hi: float) -> None:
+    """Round clock-time ticks, labelled ``22:30`` / ``06:00+1d``, on an x or y axis."""
+    axis.set_major_locator(FixedLocator(clock_ticks(lo, hi)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _p: format_clock(v)))
+
+
+def window(band: Mapping[str, Any], marks: Sequence[float] = ()) -> tuple[float, float]:
+    """The clock minutes that matter in a band: from 19:00 (or earlier, if 5% of units
+    report before then on some night: satellites meet earlier) to the last publication
+    on most nights (p5 at 99.9%), widened to show ``marks``."""
+    x = np.asarray(band["minutes"], dtype=float)
+    started = np.flatnonzero(np.asarray(band["received"]["p95"]) >= 0.05)
+    done = np.flatnonzero(np.asarray(band["published"]["p5"]) >= 0.999)
+    lo = min(0.0, float(x[started[0]])) if started.size else float(x[0])
+    hi = float(x[done[0]]) if done.size else float(x[-1])
+    lo, hi = min([lo, *marks]), max([hi, *marks])
+    pad = max(5.0, (hi - lo) * 0.03)
+    return lo - pad, hi + pad
+
+
+def fan_chart(ax: Axes, band: Mapping[str, Any], title: str = "",
+              goals: Sequence[tuple[float, float, str]] = ()) -> list[Any]:
+    """% received and % published against clock time: the median night's line and the
+    band where 90% of nights fall (p5-p95), over the window that matters.
 
     ``band`` is ``{"minutes": [...], "received": {"p5", "p50", "p95"}, "published": ...}``
-    with fractions 0..1.
+    with fractions 0..1; ``goals`` are (clock minute, fraction, label) drawn as markers.
     """
     x = np.asarray(band["minutes"], dtype=float)
     artists: list[Any] = []
@@ -33,17 +77,24 @@ def fan_chart(ax: Axes, band: Mapping[str, Any], title: str = "") -> list[Any]:
         colour = COLOURS[key]
         artists.append(ax.fill_between(x, np.asarray(b["p5"]) * 100, np.asarray(b["p95"]) * 100,
                                        color=colour, alpha=0.25, linewidth=0,
-                                       label=f"{key} p5-p95"))
-        artists += ax.plot(x, np.asarray(b["p50"]) * 100, color=colour, label=f"{key} median")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_clock(v)))
+                                       label=f"{key}: 90% of nights (p5-p95)"))
+        artists += ax.plot(x, np.asarray(b["p50"]) * 100, color=colour,
+                           label=f"{key}: median night")
+    for minute, fraction, label in goals:
+        artists.append(ax.axvline(minute, color="#c62828", linestyle="--", linewidth=1))
+        artists += ax.plot([minute], [fraction * 100], marker="v", color="#c62828",
+                           linestyle="none", label=f"goal: {label}")
+    lo, hi = window(band, [m for m, _, _ in goals])
+    ax.set_xlim(lo, hi)
+    clock_axis(ax.xaxis, lo, hi)
     ax.yaxis.set_major_formatter(PercentFormatter(100))
     ax.set_ylim(0, 101)
-    ax.set_xlabel("clock time (caucus night)")
+    ax.set_xlabel("clock time (caucus night; +1d is the next day)")
     ax.set_ylabel("units")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize="small")
     if title:
-        ax.set_title(title)
+        set_title(ax, title)
     return artists
 
 
@@ -59,6 +110,7 @@ def wait_histogram(ax: Axes, waits_min: Sequence[float] | np.ndarray, runs: int)
                   color=COLOURS["hotline"], edgecolor="white")
     ax.set_xlabel("wait from first dial to an operator, minutes")
     ax.set_ylabel("chairs per night")
+    ax.set_title(f"Hotline waits of the chairs who got through ({runs} nights)")
     ax.grid(True, alpha=0.3)
     med = float(np.median(w))
     line = ax.axvline(med, color="black", linestyle="--", label=f"median {med:.0f} min")
@@ -79,31 +131,49 @@ def channel_mix(ax: Axes, shares: Mapping[str, Mapping[str, float]]) -> list[Any
                   color=[COLOURS[n] for n in names])
     ax.yaxis.set_major_formatter(PercentFormatter(100))
     ax.set_ylabel("units reporting through")
+    ax.set_title("Channel that delivered each unit's report (median night, p5-p95)")
     ax.grid(True, axis="y", alpha=0.3)
     labels = ax.bar_label(bars, labels=[f"{m:.0f}%" for m in mid], label_type="center")
     return [bars, *labels]
 
 
 def sweep_chart(ax: Axes, key: str, values: Sequence[Any],
-                outcomes: Mapping[str, Sequence[Mapping[str, float | None]]]) -> list[Any]:
-    """Outcome against a swept scenario value: p50 line, p5-p95 band, one per metric.
+                outcomes: Mapping[str, Sequence[Mapping[str, float | None]]],
+                title: str = "", goals: Sequence[tuple[float, str]] = ()) -> list[Any]:
+    """Outcome against swept values: the median night's line and the p5-p95 band (90% of
+    nights), one per outcome.
 
-    ``outcomes`` maps a metric name (minutes after 19:00) to one ``{"p5","p50","p95"}``
-    per swept value; ``None`` (never reached) is left out.
+    ``outcomes`` maps a label to one ``{"p5","p50","p95"}`` (clock minutes) per swept
+    value; ``None`` (never reached) is left out. ``goals`` are (clock minute, label),
+    drawn as horizontal lines.
     """
     x = np.arange(len(values))
     artists: list[Any] = []
+    reached: list[float] = []
     for name, qs in outcomes.items():
         def col(q: str, qs: Sequence[Mapping[str, float | None]] = qs) -> np.ndarray:
             return np.array([np.nan if v[q] is None else v[q] for v in qs], dtype=float)
-        artists.append(ax.fill_between(x, col("p5"), col("p95"), alpha=0.2))
-        artists += ax.plot(x, col("p50"), marker="o", label=name)
+        lo_, mid, hi_ = col("p5"), col("p50"), col("p95")
+        reached += [float(v) for v in np.concatenate([lo_, hi_]) if np.isfinite(v)]
+        artists.append(ax.fill_between(x, lo_, hi_, alpha=0.2,
+                                       label=f"{name}: 90% of nights (p5-p95)"))
+        artists += ax.plot(x, mid, marker="o", label=f"{name}: median night")
+    for minute, label in goals:
+        artists.append(ax.axhline(minute, color="#c62828", linestyle="--", linewidth=1,
+                                  label=f"goal: {label}"))
+        reached.append(minute)
     ax.set_xticks(x, [str(v) for v in values])
     ax.set_xlabel(key)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_clock(v)))
+    if reached:
+        lo, hi = min(reached), max(reached)
+        pad = max(5.0, (hi - lo) * 0.05)
+        ax.set_ylim(lo - pad, hi + pad)
+        clock_axis(ax.yaxis, lo - pad, hi + pad)
     ax.set_ylabel("clock time reached")
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="small")
+    if title:
+        set_title(ax, title)
     return artists
 
 
@@ -140,5 +210,5 @@ def pass_chart(ax: Axes, key: str, series: Sequence[Mapping[str, Any]], required
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
     if title:
-        ax.set_title(title, fontsize="medium")
+        set_title(ax, title)
     return artists

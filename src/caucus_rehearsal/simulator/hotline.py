@@ -54,13 +54,16 @@ def phone(st: NightState, i: int, ready_at: float = -math.inf,
     It first waits until ``ready_at`` (and the hotline's opening). With ``finish`` it
     also closes the unit's night (:meth:`NightState.finish`): a chair whose first channel
     is the phone runs this as its whole process, saving a generator level on every one
-    of its dials. Each dial is :func:`call`, written inline for speed.
+    of its dials. Each dial is :func:`call`, written inline for speed. Where the chair's
+    time goes is added up as it goes (``st.phone_spent[i]``, for :mod:`.stages`).
     """
     env, lines, operators = st.env, st.lines, st.operators
     calls = st.calls
     start = max(ready_at, st.scenario.hotline.opens)
     if env.now < start:
         yield env.timeout(start - env.now)
+    st.phone_start[i] = env.now
+    spent = st.phone_spent[i]  # minutes: busy-signal redials, other redials, holds, service
     patience, redial = st.behaviour.hold_patience[i], st.behaviour.redial_delay[i]
     capacity, timeout, abandonment = lines.capacity, env.timeout, st.abandonment
     draw, typo_rate = st.draws.next, st.scenario.hotline.typo_rate
@@ -70,6 +73,7 @@ def phone(st: NightState, i: int, ready_at: float = -math.inf,
         dial, made = env.now, k + 1
         if capacity and lines.busy >= capacity:  # busy signal: no line to hold on
             append(make(Call, (i, k, dial, "busy", 0.0, 0.0, False)))
+            spent[0] += redial[k]
         else:
             lines.busy += 1
             wait = operators.acquire(patience[k] if abandonment else math.inf)
@@ -82,11 +86,16 @@ def phone(st: NightState, i: int, ready_at: float = -math.inf,
                 operators.release()
                 lines.busy -= 1
                 append(make(Call, (i, k, dial, "answered", hold, service, typo)))
+                spent[2] += hold
+                spent[3] += service
                 st.acknowledge(i, "hotline")
                 done = True
                 break
             lines.busy -= 1
-            append(make(Call, (i, k, dial, "abandoned", env.now - dial, 0.0, False)))
+            held = env.now - dial
+            append(make(Call, (i, k, dial, "abandoned", held, 0.0, False)))
+            spent[1] += redial[k]
+            spent[2] += held
         yield timeout(redial[k])
     st.unit_calls[i] = made
     if finish:

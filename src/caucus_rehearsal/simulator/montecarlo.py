@@ -29,6 +29,7 @@ from caucus_rehearsal.simulator.series import (
     night_metrics,
     sorted_times,
 )
+from caucus_rehearsal.simulator.stages import NightStages, reduce_night
 
 Array = npt.NDArray[np.float64]
 QUANTILES = {"p5": 5.0, "p50": 50.0, "p95": 95.0}
@@ -39,8 +40,9 @@ Progress = Callable[[int, int], None]
 class RunOutcome:
     """What Monte Carlo keeps of one night: its metrics, the sorted receipt and
     publication times of every unit (inf = never), the hotline waits of the chairs who
-    got through (first dial to answer, minutes) and the night's reading of each of the
-    scenario's gates (``gates[i]`` for ``scenario.gates[i]``; None: not measured)."""
+    got through (first dial to answer, minutes), the night's reading of each of the
+    scenario's gates (``gates[i]`` for ``scenario.gates[i]``; None: not measured) and
+    where the units' time went, reduced (:class:`~.stages.NightStages`)."""
 
     replication: int
     metrics: dict[str, float]
@@ -48,6 +50,7 @@ class RunOutcome:
     published: Array
     waits: Array
     gates: tuple[float | None, ...] = ()
+    stages: NightStages | None = None
 
 
 def run_one(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> RunOutcome:
@@ -59,7 +62,9 @@ def run_one(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> Ru
     published = sorted_times([u.published for u in res.units])
     readings = night_readings(scenario.gates, metrics, received, published,
                               tallies["answered_holds"], len(tallies["holds"]))
-    return RunOutcome(replication, metrics, received, published, tallies["waits"], readings)
+    stages = None if res.stages is None else reduce_night(res.stages, scenario.gates)
+    return RunOutcome(replication, metrics, received, published, tallies["waits"], readings,
+                      stages)
 
 
 RosterKey = tuple[Any, int]

@@ -4,7 +4,8 @@
 (:mod:`.draws`), runs the meeting (as one timeout to the meeting's end), the app
 (:mod:`.app`), the hotline and nuisance callers (:mod:`.hotline`) and paper, until the
 scenario's horizon, then the central side (:mod:`.central`), and returns the frozen
-records (:class:`~.records.NightResult`). Replication ``r`` uses only the streams
+records (:class:`~.records.NightResult`, with where each unit's time went:
+:mod:`.stages`). Replication ``r`` uses only the streams
 ``stream(seed, "night", r, ...)``.
 """
 
@@ -25,6 +26,7 @@ from caucus_rehearsal.simulator.queues import Lines, Pool
 from caucus_rehearsal.simulator.records import AppAttempt, Call, NightResult, UnitOutcome, make
 from caucus_rehearsal.simulator.roster import Unit
 from caucus_rehearsal.simulator.scenario import Scenario
+from caucus_rehearsal.simulator.stages import stage_times
 from caucus_rehearsal.simulator.streams import stream
 
 INF = math.inf
@@ -59,11 +61,18 @@ class NightState:
         self.channel = ["none"] * n
         self.phone_pending = n
         self.processes = 0
+        # Where each chair's time goes (read by :mod:`.stages` after the run): when it
+        # started on the phone, when it gave up for paper, and its phone minutes spent
+        # in redials after busy signals, other redials, holds and operator service.
+        self.phone_start = [INF] * n
+        self.gave_up = [INF] * n
+        self.phone_spent = [[0.0, 0.0, 0.0, 0.0] for _ in range(n)]
 
     def finish(self, i: int, done: bool) -> None:
         """Unit ``i``'s chair stops calling: reported (``done``), or the worksheet goes
         on paper and reaches the party ``paper_delay`` later."""
         if not done:
+            self.gave_up[i] = self.env.now
             self.received[i] = self.env.now + self.behaviour.paper_delay[i]
             self.channel[i] = "paper"
         self.phone_pending -= 1
@@ -112,5 +121,8 @@ def run_night(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> 
                                               st.unit_calls, received, verified, published,
                                               strict=True))
     events = next(env._eid)  # SimPy's count of scheduled events
+    times = stage_times(c, b.ready_at, b.first_channel, st.channel, st.received,
+                        st.phone_start, st.gave_up, st.phone_spent, b.validate, b.verify,
+                        verified, published)
     return NightResult(replication, outcomes, tuple(st.app_attempts), tuple(st.calls),
-                       st.processes, events)
+                       st.processes, events, times)

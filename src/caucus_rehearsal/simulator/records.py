@@ -12,8 +12,11 @@ within 2x of bare SimPy (benchmarks/bench_night.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from caucus_rehearsal.simulator.stages import StageTimes
 
 make = tuple.__new__
 """``make(Call, (...all fields...))`` builds a record without the named tuple's Python-level
@@ -80,7 +83,8 @@ class NightResult:
     """Everything one replication of the night recorded.
 
     ``processes`` and ``events`` count SimPy processes started and events scheduled
-    (for the cost comparison in benchmarks/bench_night.py).
+    (for the cost comparison in benchmarks/bench_night.py); ``stages`` is where each
+    unit's time went (:mod:`.stages`), derived from the rest, so not compared.
     """
 
     replication: int
@@ -89,3 +93,4 @@ class NightResult:
     calls: tuple[Call, ...]
     processes: int
     events: int
+    stages: StageTimes | None = field(default=None, compare=False)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from caucus_rehearsal.simulator.bottleneck import limit, stage_table
 from caucus_rehearsal.simulator.gates import GATE_METRICS, Gate
 from caucus_rehearsal.simulator.montecarlo import (
     RunOutcome,
@@ -54,9 +55,12 @@ def evaluate_gates(gates: Sequence[Gate], outcomes: Sequence[RunOutcome]) -> lis
 
 
 def build_summary(scenario: Scenario, outcomes: Sequence[RunOutcome],
-                  sweep: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                  sweep: list[dict[str, Any]] | None = None,
+                  swept: dict[str, str] | None = None) -> dict[str, Any]:
     """``summary.json``: runs, metrics (p5/p50/p95 of every per-run metric), gates, the
-    published-by-clock-time fractions of the gate times, and the reporting band."""
+    published-by-clock-time fractions of the gate times, the reporting band, where the
+    units' time goes (``stages``) and what limits each timing or hotline gate
+    (``limits``, :mod:`.bottleneck`)."""
     milestones = sorted({g.by for g in scenario.gates if g.by is not None} | {299.0})
     by_time = {format_clock(t): {
         "received": quantiles(fraction_at(outcomes, t, False)),
@@ -74,9 +78,19 @@ def build_summary(scenario: Scenario, outcomes: Sequence[RunOutcome],
         "gates": evaluate_gates(scenario.gates, outcomes),
         "band": band(outcomes),
     }
+    summary["stages"] = stage_table([o.stages for o in outcomes if o.stages is not None])
+    summary["limits"] = limits_of(scenario, outcomes)
     if sweep is not None:
         summary["sweep"] = sweep
+        summary["swept"] = swept  # the combination the top-level fields describe
     return summary
+
+
+def limits_of(scenario: Scenario, outcomes: Sequence[RunOutcome]) -> list[dict[str, Any]]:
+    """What limits each of the scenario's timing and hotline gates (:mod:`.bottleneck`)."""
+    nights = [o.stages for o in outcomes if o.stages is not None]
+    found = (limit(scenario, g, i, nights) for i, g in enumerate(scenario.gates))
+    return [lim.to_json() for lim in found if lim is not None]
 
 
 def _clean(x: Any) -> Any:
