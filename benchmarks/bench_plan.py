@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from typing import Any
 
@@ -38,7 +39,9 @@ def by_plan(exp: Experiment, values: tuple[int, ...], runs_max: int) -> tuple[An
     sampler = Sampler((GOAL,), runs_max)
 
     def evaluate(_p: Point, v: dict[str, Any], cost: float) -> Evaluation:
-        return sampler.evaluate(v, cost, lambda reps: exp.nights(v, reps, [GOAL.gate]))
+        ev = sampler.evaluate(v, cost, lambda reps: exp.nights(v, reps, [GOAL.gate]))
+        print(f"  plan: {v}: {ev.nights} nights, {ev.shares()[0]}", file=sys.stderr)
+        return ev
 
     planner = Planner([Axis(KEY, values)], (GOAL,), evaluate)
     result = planner.search()
@@ -56,6 +59,7 @@ def by_grid(exp: Experiment, values: tuple[int, ...], runs_max: int) -> tuple[An
         outs = exp.nights({KEY: v}, range(runs_max), [GOAL.gate])
         nights += len(outs)
         s = share([GOAL.gate.passes(o.gates[0]) for o in outs if o.gates[0] is not None])
+        print(f"  grid: {KEY}={v}: {len(outs)} nights, {s}", file=sys.stderr)
         if answer is None and judge(s, GOAL.required).meets:
             answer = (v, s)
     return answer, nights

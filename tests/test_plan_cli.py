@@ -74,11 +74,15 @@ def test_none_in_range_names_the_goal_failing_at_the_top(
     (["--vary", "hotline.operators=1..5", "--goal", "data_loss == 0"], "does not measure"),
     (["--vary", "hotline.operators=1..5", "--goal", "publishd_fraction >= 1"], "unknown metric"),
     (["--vary", "hotline.operators=1..5", "--set", "hotline.lines=-1"], "--set: hotline.lines"),
+    (["--vary", "hotline.operators=1..5", "--runs-max", "0"], "--runs-max"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], needle: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     goal = [] if "--goal" in argv else ["--goal", "published_fraction >= 0.9 by 21:00"]
-    code = main(["plan", "smoke", *goal, *argv, "--out", str(tmp_path / "x")])
+    try:
+        code = main(["plan", "smoke", *goal, *argv, "--out", str(tmp_path / "x")])
+    except SystemExit as exc:  # argparse's usage errors exit from the parser
+        code = int(str(exc.code))
     err = capsys.readouterr().err
     assert code == 2
     assert needle in err and err.count("\n") == 1, err

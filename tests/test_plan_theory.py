@@ -25,6 +25,7 @@ import tomli_w
 from scipy.linalg import expm
 
 from caucus_rehearsal.cli import main
+from test_night_support import hotline_only_raw
 
 W = 2000.0
 """Minutes over which meetings end."""
@@ -78,21 +79,9 @@ def required(level: Any, target: float) -> tuple[int, float]:
 
 
 def hotline_only(path: Path, lam: float, patience_mean: float | None) -> Path:
-    raw: dict[str, Any] = {
-        "scenario": {"name": "mmc", "seed": 11},
-        "election": {"units": round(lam * W), "counties": 4},
-        "meeting": {"checkin_time": {"dist": "fixed", "value": "0min"},
-                    "intro_business": {"dist": "uniform", "low": "0min", "high": f"{W}min"},
-                    "first_alignment": {"dist": "fixed", "value": "0min"},
-                    "realignment": "0min", "math": {"dist": "fixed", "value": "0min"}},
-        "people": {"max_calls": 1},
-        "app": {"enabled": False},
-        "hotline": {"lines": 0, "opens": "18:00", "abandonment": patience_mean is not None,
-                    "service_time": {"dist": "exponential", "mean": f"{MEAN_SERVICE}min"}},
-        "central": {"horizon": "19:00+5d"},
-    }
-    if patience_mean is not None:
-        raw["people"]["hold_patience"] = {"dist": "exponential", "mean": f"{patience_mean}min"}
+    """The scenario file of a hotline-only night with ``lam`` calls a minute."""
+    raw = hotline_only_raw(W, MEAN_SERVICE, patience_mean, seed=11)
+    raw["election"] = {"units": round(lam * W), "counties": 4}
     path.write_text(tomli_w.dumps(raw))
     return path
 

@@ -20,7 +20,7 @@ from caucus_rehearsal.simulator.loader import from_mapping
 from caucus_rehearsal.simulator.night import run_night
 from caucus_rehearsal.simulator.records import NightResult
 from caucus_rehearsal.simulator.scenario import Scenario
-from test_night_support import tiny_roster
+from test_night_support import hotline_only_raw, tiny_roster
 
 W = 2000.0
 """Minutes over which meetings end."""
@@ -32,21 +32,8 @@ REPS = 25
 def hotline_only(operators: int, service_mean: float, patience_mean: float | None,
                  seed: int = 7) -> Scenario:
     """The M/M/c (patience None) or M/M/c+M scenario described above."""
-    raw: dict[str, Any] = {
-        "scenario": {"name": "mmc", "seed": seed},
-        "meeting": {"checkin_time": {"dist": "fixed", "value": "0min"},
-                    "intro_business": {"dist": "uniform", "low": "0min", "high": f"{W}min"},
-                    "first_alignment": {"dist": "fixed", "value": "0min"},
-                    "realignment": "0min", "math": {"dist": "fixed", "value": "0min"}},
-        "people": {"max_calls": 1},
-        "app": {"enabled": False},
-        "hotline": {"lines": 0, "operators": operators, "opens": "18:00",
-                    "abandonment": patience_mean is not None,
-                    "service_time": {"dist": "exponential", "mean": f"{service_mean}min"}},
-        "central": {"horizon": "19:00+5d"},
-    }
-    if patience_mean is not None:
-        raw["people"]["hold_patience"] = {"dist": "exponential", "mean": f"{patience_mean}min"}
+    raw = hotline_only_raw(W, service_mean, patience_mean, seed)
+    raw["hotline"]["operators"] = operators
     return from_mapping(raw, "<test>")
 
 

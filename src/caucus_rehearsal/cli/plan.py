@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from caucus_rehearsal.cli.common import add_scenario_args
+from caucus_rehearsal.cli.common import add_scenario_args, positive_int
 from caucus_rehearsal.cli.plan_report import write_outputs
 from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, ScenarioError, UsageError
 from caucus_rehearsal.simulator.experiments import Experiment
@@ -63,9 +63,9 @@ def register(sub: Any) -> None:
                    help="cost per unit of a varied key (default 1)")
     p.add_argument("--confidence", default="0.95", metavar="P",
                    help="share of nights that must pass each goal (default 0.95; '95%%' too)")
-    p.add_argument("--runs-max", type=int, default=400, metavar="N",
+    p.add_argument("--runs-max", type=positive_int, default=400, metavar="N",
                    help="most nights run for one candidate (default 400)")
-    p.add_argument("--jobs", type=int, default=1, metavar="J",
+    p.add_argument("--jobs", type=positive_int, default=1, metavar="J",
                    help="worker processes (default 1); results do not depend on it")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="output folder (default runs/plan-<stamp>-<scenario>)")
@@ -205,9 +205,6 @@ class Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.runs_max < 1 or args.jobs < 1:
-        raise UsageError(f"--runs-max {args.runs_max} / --jobs {args.jobs}: expected whole "
-                         "numbers >= 1")
     goals = parse_goals(args.goal, parse_confidence(args.confidence))
     with Experiment(args.scenario, args.overrides, args.jobs, label="--vary") as exp:
         axes = build_axes(args, exp)
