@@ -88,6 +88,7 @@ def _app(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
         step = steps[i]
         if step != "login":
             s += plan.think_time_min
+        phone.bound(plan.unit_id, s)  # the earliest this chair may now turn to the phone
         if s > patience_end or s > ctx.end_sim:
             _gave_up(ctx, plan, "app", s, "patience ran out")
             return s, acked
@@ -106,7 +107,6 @@ def _app(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
                     channel="app", attempt=attempts[step], payload=payload, ready_wall=ready)
         reply, ready = sent.reply, sent.done_wall
         s += sent.took_min
-        phone.bound(plan.unit_id, s)  # the earliest this chair may now turn to the phone
         if reply.outcome == "ok" and sent_step == step:
             if step == "login":
                 token = reply.token or ""

@@ -10,6 +10,8 @@ Locust, marks ``run.json`` interrupted, keeps everything and raises RunAborted.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import os
 import signal
@@ -186,7 +188,8 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
     log = (p.run_dir / "locust.log").open("ab")
     proc = subprocess.Popen(locust_command(p, target, t0, end_wall - time.time() + 2, ui),
                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            env=_locust_env())
+                            env=_locust_env(target.url))
+    _yield_cpu()
     faults = _Faults(p, target, clock)
     snaps = (p.run_dir / "snapshots.jsonl").open("a", encoding="utf-8")
     tty = sys.stdout.isatty()
@@ -250,6 +253,17 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
     return status
 
 
+OBSERVER_NICE = 5
+"""Niceness this process takes once Locust runs: reading the published results is
+observation, and must not take CPU from the load generator or the target on a busy
+machine (a fetch keeps its real timestamp, so only its cadence can suffer)."""
+
+
+def _yield_cpu() -> None:
+    with contextlib.suppress(OSError):  # not permitted: observe at the same priority
+        os.nice(OBSERVER_NICE)
+
+
 def _chairs_all_done(p: Prepared) -> bool:
     return _live_counters(p.run_dir).get("chairs_done", 0) >= len(p.night.plans)
 
@@ -264,10 +278,19 @@ def _status_line(p: Prepared, clock: SimClock, now: float) -> str:
             f"  errors {int(c.get('errors', 0))}")
 
 
-def _locust_env() -> dict[str, str]:
-    """Our environment, with the current directory importable (for ``--adapter``)."""
+def _locust_env(url: str) -> dict[str, str]:
+    """Our environment, with the current directory importable (for ``--adapter``); for a
+    target at a numeric address, gevent's blocking resolver (nothing to look up, and its
+    default hands every new connection's lookup to a thread pool: measured at about 8% of
+    the load generator's CPU in the busiest minutes of a 1,765-unit night)."""
     path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), os.getcwd()) if p)
-    return dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
+    host = (httpx.URL(url).host or "").strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return env
+    return {**env, "GEVENT_RESOLVER": "block"}
 
 
 def _emit(text: str, tty: bool, out: Callable[[str], None]) -> None:

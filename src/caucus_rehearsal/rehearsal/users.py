@@ -30,6 +30,7 @@ from caucus_rehearsal.rehearsal.chair import run_chair, start_moment
 from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone, PoolKeeper
+from caucus_rehearsal.rehearsal.photo import make_photos
 from caucus_rehearsal.rehearsal.process_state import state_of
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.roster import build_roster
@@ -163,6 +164,8 @@ def _build_shard(environment: Any, **_: Any) -> None:
     # The hotline pool decides nothing until it knows when each unit may first call.
     state_of(environment).hotline_phone().bounds(
         (plan.unit_id, start_moment(ctx, plan)) for plan in ctx.owned)
+    if ctx.scenario.app.photo:
+        make_photos(plan.unit_id for plan in ctx.owned)
     timeout_s = ctx.scenario.live.request_timeout * 60
     for cls in (ChairUser, PublicReader, AdversaryUser):
         cls.network_timeout = cls.connection_timeout = timeout_s
