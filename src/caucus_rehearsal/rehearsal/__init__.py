@@ -1,12 +1,17 @@
 """The live rehearsal: Locust users that replay the night against a real target.
 
-Modules: ``clock`` (the compressed clock), ``eventlog`` (``events.jsonl``), ``adapters``
-(the target seam), ``night`` (what a process rebuilds from the arguments: roster, truth,
-plan, its shard), ``hotline`` (the one hotline pool of a run), ``users`` / ``chair`` /
-``extras`` (the Locust users), ``options`` (custom Locust arguments), ``orchestrator``
-(``rehearse run``: everything around the Locust subprocess), ``fidelity`` (send and
-arrival lag).
+Modules: ``clock`` (the compressed clock), ``night`` (what a process rebuilds from the
+arguments: roster, truth, plan, its shard), ``context`` (a process's run state) and
+``process_state`` (what Locust's hooks and users share in a process), ``send`` (one
+request, its lateness and its event line), ``chair`` (a chair's night on its modelled
+timeline), ``hotline`` / ``hotline_link`` (the run's one hotline pool, a modelled-time
+simulation reached through Locust's messages), ``extras`` (public readers and
+adversaries), ``users`` (the Locust user classes and hooks), ``options`` (custom Locust
+arguments), ``adapters`` (the target seam), ``photo`` (worksheet photos), ``provision``,
+``eventlog`` and ``rundir`` (run-directory files), ``speed`` (``--speed auto``) and
+``orchestrator`` (``rehearse run``: everything around the Locust subprocess).
 
-Only ``users``, ``chair``, ``extras``, ``hotline_link`` and ``options`` import locust;
-the orchestrator never does (importing locust gevent-patches the process).
+Only ``users``, ``extras``, ``send`` and ``hotline_link`` import locust or gevent (and
+the modules that import them: ``chair``, ``process_state``); the orchestrator never does (importing locust gevent-patches the
+process). Time semantics: docs/time.md.
 """
