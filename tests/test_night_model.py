@@ -17,7 +17,7 @@ from caucus_rehearsal.simulator.night import run_night
 from caucus_rehearsal.simulator.records import NUISANCE
 from caucus_rehearsal.simulator.scenario import Central, Scenario
 from caucus_rehearsal.simulator.series import chair_holds, queue_area, queue_length
-from test_night_support import tiny_roster
+from support.night import tiny_roster
 
 
 def scenario(**tables: dict[str, Any]) -> Scenario:

@@ -10,7 +10,7 @@ from caucus_rehearsal.simulator.night import run_night
 from caucus_rehearsal.simulator.plan import draw_plan, plan_from_json, plan_to_json
 from caucus_rehearsal.simulator.roster import build_roster
 from caucus_rehearsal.simulator.truth import build_truth
-from test_night_support import CANDIDATES, tiny_roster, tiny_truth
+from support.night import CANDIDATES, tiny_roster, tiny_truth
 
 
 def test_plan_is_replication_zero_of_the_model_and_round_trips() -> None:

@@ -25,7 +25,7 @@ import tomli_w
 from scipy.linalg import expm
 
 from caucus_rehearsal.cli import main
-from test_night_support import hotline_only_raw
+from support.night import hotline_only_raw
 
 W = 2000.0
 """Minutes over which meetings end."""

@@ -20,7 +20,7 @@ from caucus_rehearsal.simulator.loader import from_mapping
 from caucus_rehearsal.simulator.night import run_night
 from caucus_rehearsal.simulator.records import NightResult
 from caucus_rehearsal.simulator.scenario import Scenario
-from test_night_support import hotline_only_raw, tiny_roster
+from support.night import hotline_only_raw, tiny_roster
 
 W = 2000.0
 """Minutes over which meetings end."""

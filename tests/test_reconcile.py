@@ -7,7 +7,7 @@ from pathlib import Path
 
 from caucus_rehearsal.reports.reconcile import CLASSES, reconcile
 from caucus_rehearsal.reports.rundir import read_run_dir
-from test_reports_rundir import RunBuilder, reported, tally
+from support.rundirs import RunBuilder, reported, tally
 
 T1 = tally(100, (60, 40), (58, 42), (2, 2))
 T2 = tally(50, (10, 40), (0, 48), (0, 3))

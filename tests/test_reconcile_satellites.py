@@ -14,7 +14,7 @@ from typing import Any
 from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.reports.reconcile import reconcile
 from caucus_rehearsal.reports.rundir import read_run_dir
-from test_reports_rundir import RunBuilder, tally
+from support.rundirs import RunBuilder, tally
 
 S = 2.0
 A = tally(10, (6, 4), (10, 0), (1, 0), sde=(0.2, 0.0))

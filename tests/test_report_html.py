@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from caucus_rehearsal.reports import build_report
-from test_reports_build import night
+from support.rundirs import sample_night as night
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

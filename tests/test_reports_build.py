@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import csv
 import json
 import math
@@ -16,46 +15,11 @@ from caucus_rehearsal.reports.metrics import measure
 from caucus_rehearsal.reports.reconcile import reconcile
 from caucus_rehearsal.reports.rundir import read_run_dir
 from caucus_rehearsal.simulator.gates import parse_gate
-from test_reports_rundir import RunBuilder, tally
-
-UNITS = {f"U{i}": tally(20 + i, (10 + i, 10), (10 + i, 10), (2, 2) if i % 2 else (3, 1))
-         for i in range(1, 9)}
-GATES = ("published_fraction >= 0.75 by 21:00", "data_loss == 0", "mismatches == 0",
-         "p95_latency_ms <= 2000", "hotline_wait_max_min <= 30")
-
-
-def night(path: Path, lose: tuple[str, ...] = (), alter: tuple[str, ...] = (),
-          status: str = "complete", snapshots: bool = True) -> RunBuilder:
-    """Eight units; all acknowledged between 20:00 and 20:35; ``lose``/``alter`` faults."""
-    b = RunBuilder(path)
-    for i, (uid, t) in enumerate(UNITS.items()):
-        b.unit(uid, t)
-        channel = "app" if i % 2 else "hotline"
-        if channel == "hotline":
-            b.event(uid, "hotline", "call", "answered", 55.0 + 5 * i, actor="caller",
-                    wait_min=2.0 * i, queue_len=i % 3)
-        b.ack(uid, t, sim_min=60.0 + 5 * i, channel=channel)
-    if snapshots:
-        for minute in (70.0, 100.0, 130.0):
-            shown = {}
-            for uid, t in UNITS.items():
-                if uid in lose or (b.events and _acked_by(b, uid) > minute):
-                    continue
-                pub = copy.deepcopy(t)
-                if uid in alter:
-                    pub["final"]["Alpha"] -= 1
-                shown[uid] = pub
-            b.snapshot(minute, shown)
-    b.write(status=status, gates=GATES)
-    return b
-
-
-def _acked_by(b: RunBuilder, uid: str) -> float:
-    return max(e["sim_min"] for e in b.events if e["unit_id"] == uid)
+from support.rundirs import sample_night
 
 
 def test_clean_run_passes_every_gate(tmp_path: Path) -> None:
-    b = night(tmp_path / "run")
+    b = sample_night(tmp_path / "run")
     out = build_report(b.path)
     assert out.verdict == "pass" and out.exit_code == 0 and not out.partial
     summary = json.loads((b.path / "summary.json").read_text())
@@ -68,7 +32,7 @@ def test_clean_run_passes_every_gate(tmp_path: Path) -> None:
 
 
 def test_lost_and_altered_precincts_fail_and_are_named(tmp_path: Path) -> None:
-    b = night(tmp_path / "run", lose=("U3", "U5"), alter=("U4",))
+    b = sample_night(tmp_path / "run", lose=("U3", "U5"), alter=("U4",))
     out = build_report(b.path)
     assert (out.verdict, out.exit_code) == ("fail", 1)
     s = json.loads((b.path / "summary.json").read_text())
@@ -90,7 +54,7 @@ def test_lost_and_altered_precincts_fail_and_are_named(tmp_path: Path) -> None:
 
 
 def test_rebuilding_gives_the_same_summary(tmp_path: Path) -> None:
-    b = night(tmp_path / "run", lose=("U2",))
+    b = sample_night(tmp_path / "run", lose=("U2",))
     build_report(b.path)
     first = (b.path / "summary.json").read_bytes()
     build_report(b.path)
@@ -98,7 +62,7 @@ def test_rebuilding_gives_the_same_summary(tmp_path: Path) -> None:
 
 
 def test_partial_run_without_snapshots_is_reported_as_partial(tmp_path: Path) -> None:
-    b = night(tmp_path / "run", status="interrupted", snapshots=False)
+    b = sample_night(tmp_path / "run", status="interrupted", snapshots=False)
     with (b.path / "events.jsonl").open("a") as fh:
         fh.write('{"unit_id": "U1", "actor": "cha')
     out = build_report(b.path)
@@ -117,7 +81,7 @@ def test_partial_run_without_snapshots_is_reported_as_partial(tmp_path: Path) ->
 
 
 def test_gate_metrics_read_at_a_clock_time(tmp_path: Path) -> None:
-    b = night(tmp_path / "run")
+    b = sample_night(tmp_path / "run")
     run = read_run_dir(b.path)
     rec = reconcile(run)
 
@@ -140,7 +104,7 @@ def test_gate_metrics_read_at_a_clock_time(tmp_path: Path) -> None:
 
 
 def test_never_reaching_95pct_fails_an_upper_bound(tmp_path: Path) -> None:
-    b = night(tmp_path / "run", lose=("U1",))
+    b = sample_night(tmp_path / "run", lose=("U1",))
     run = read_run_dir(b.path)
     gate = parse_gate("minutes_to_95pct_published <= 300")
     value = measure(run, reconcile(run), gate, gate.metric).value
@@ -148,8 +112,8 @@ def test_never_reaching_95pct_fails_an_upper_bound(tmp_path: Path) -> None:
 
 
 def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    good = night(tmp_path / "good").path
-    bad = night(tmp_path / "bad", lose=("U1",)).path
+    good = sample_night(tmp_path / "good").path
+    bad = sample_night(tmp_path / "bad", lose=("U1",)).path
     assert main(["report", str(good)]) == 0
     assert "verdict: PASS" in capsys.readouterr().out
     assert main(["report", str(bad)]) == 1

@@ -14,7 +14,7 @@ from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.reports.metrics import hotline
 from caucus_rehearsal.reports.rundir import read_run_dir
 from caucus_rehearsal.simulator.gates import GATE_METRICS
-from test_reports_rundir import RunBuilder, tally
+from support.rundirs import RunBuilder, tally
 
 T = tally(20, (10, 10), (10, 10), (2, 2))
 GATES = ("hotline_wait_max_min <= 30", "hotline_wait_median_min <= 30",

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from caucus_rehearsal.reports import build_report
-from test_reports_rundir import RunBuilder, tally
+from support.rundirs import RunBuilder, tally
 
 T = tally(20, (10, 10), (10, 10), (2, 2))
 

@@ -11,7 +11,7 @@ import pytest
 from caucus_rehearsal.cli import main
 from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.simulator.gates import GATE_METRICS, METRIC_KINDS
-from test_reports_rundir import RunBuilder, tally
+from support.rundirs import RunBuilder, tally
 
 UNITS = {f"U{i}": tally(20 + i, (10 + i, 10), (10 + i, 10), (2, 2)) for i in range(1, 9)}
 GATES = ("published_fraction >= 0.75 by 21:00", "data_loss == 0", "p95_latency_ms <= 2000",

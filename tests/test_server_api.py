@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from test_server_support import (
+from support.server import (
     ADMIN_H,
     GOOD,
     chair,

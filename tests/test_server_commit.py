@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from caucus_rehearsal.server.app import create_app
-from test_server_support import ADMIN, ADMIN_H, GOOD, roster
+from support.server import ADMIN, ADMIN_H, GOOD, roster
 
 IDS = [f"P{i:04d}" for i in range(1, 21)]
 

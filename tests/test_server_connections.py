@@ -18,7 +18,7 @@ import pytest
 
 from caucus_rehearsal.server.process import ServerHandle, start_server
 from caucus_rehearsal.server.runner import bind
-from test_server_support import ADMIN, ADMIN_H, roster
+from support.server import ADMIN, ADMIN_H, roster
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from caucus_rehearsal.server.lockout import SUBJECT_FAILURES_PER_HOUR
-from test_server_support import ADMIN_H, GOOD, chair, client, operator, pin, report_app
+from support.server import ADMIN_H, GOOD, chair, client, operator, pin, report_app
 
 P = "/v1/precincts/P0001"
 FINAL = {"final": GOOD["final"], "delegates": GOOD["delegates"]}

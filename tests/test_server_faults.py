@@ -11,7 +11,7 @@ import pytest
 
 from caucus_rehearsal.server.app import create_app
 from caucus_rehearsal.server.faults import FaultState, parse_fault
-from test_server_support import ADMIN_H, chair, client, pin, report_app, reporting
+from support.server import ADMIN_H, chair, client, pin, report_app, reporting
 
 LOGIN = {"precinct_id": "P0001", "pin": pin("P0001")}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from test_server_support import (
+from support.server import (
     ADMIN_H,
     CANDIDATES,
     GOOD,

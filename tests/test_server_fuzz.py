@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from test_server_support import ADMIN, ADMIN_H, client, pin
+from support.server import ADMIN, ADMIN_H, client, pin
 
 CASES_PER_OPERATION = int(os.environ.get("SERVER_FUZZ_CASES", "25"))
 
@@ -30,7 +30,7 @@ _seen: list[tuple[str, int, str]] = []
 
 def _login() -> None:
     """(Re)provision and sign in; the fuzzer may have reset or re-provisioned."""
-    from test_server_support import roster
+    from support.server import roster
 
     _client.put("/v1/admin/faults", json={"faults": []}, headers=ADMIN_H)
     _client.post("/v1/admin/provision", json=roster(), headers=ADMIN_H)

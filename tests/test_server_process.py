@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from caucus_rehearsal.server.process import start_server
-from test_server_support import GOOD, roster
+from support.server import GOOD, roster
 
 pytestmark = pytest.mark.slow
 

@@ -12,6 +12,6 @@ arguments), ``adapters`` (the target seam), ``photo`` (worksheet photos), ``prov
 ``orchestrator`` (``rehearse run``: everything around the Locust subprocess).
 
 Only ``users``, ``extras``, ``send`` and ``hotline_link`` import locust or gevent (and
-the modules that import them: ``chair``, ``process_state``); the orchestrator never does (importing locust gevent-patches the
-process). Time semantics: docs/time.md.
+the modules that import them: ``chair``, ``process_state``); the orchestrator never does
+(importing locust gevent-patches the process). Time semantics: docs/time.md.
 """
