@@ -11,7 +11,9 @@ What differs from contract v1, and how the adapter bridges it:
 - the app fills a *draft* (attendance, then the first alignment) and submits once: the
   rehearsal's ``final`` step is the submit, with rows per candidate instead of maps;
 - the photo is base64 JSON; the public feed lists reported precincts as rows, which
-  :meth:`published` normalises to the run directory's shape (SDE is not published: 0);
+  :meth:`published` normalises to the run directory's shape; it publishes no SDE and no
+  totals, and says so (``publishes``), so the report checks the rest and lists those as
+  not checked;
 - provisioning is ``POST /api/admin/load`` with an ``X-Admin-Key``; there are no faults
   to switch and no audit trail (so the report has no arrival lag for this target).
 """
@@ -34,6 +36,7 @@ class TallyExchangeAdapter(TargetAdapter):
     """The Tally Exchange API (see the module docstring)."""
 
     name = "tally-exchange"
+    publishes = frozenset({"attendance", "first", "final", "delegates"})
 
     def _rows(self, tally: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [{"candidate": c, "first": tally["first"][c], "final": tally["final"][c],
@@ -102,22 +105,17 @@ class TallyExchangeAdapter(TargetAdapter):
 
     def published(self, client: httpx.Client) -> dict[str, Any]:
         feed = expect_json(client.get("/api/feed"), "GET /api/feed")
-        zero = dict.fromkeys(self.candidates, 0)
         precincts: dict[str, Any] = {}
-        state_first, state_final = dict(zero), dict(zero)
+        duplicates: dict[str, int] = {}
         for p in feed["reported"]:
+            if p["precinct"] in precincts:
+                duplicates[p["precinct"]] = duplicates.get(p["precinct"], 1) + 1
             rows = {r["candidate"]: r for r in p["rows"]}
-            first = {c: int(rows.get(c, {}).get("first", 0)) for c in self.candidates}
-            final = {c: int(rows.get(c, {}).get("final", 0)) for c in self.candidates}
-            for c in self.candidates:
-                state_first[c] += first[c]
-                state_final[c] += final[c]
-            precincts[p["precinct"]] = {
-                "attendance": p["attendees"], "first": first, "final": final,
-                "delegates": {c: int(rows.get(c, {}).get("delegates", 0))
-                              for c in self.candidates},
-                "sde": {c: 0.0 for c in self.candidates}}
-        return {"precincts_total": feed["total"], "precincts_reporting": len(precincts),
-                "statewide": {"first": state_first, "final": state_final,
-                              "sde": {c: 0.0 for c in self.candidates}},
-                "precincts": precincts}
+            precincts[p["precinct"]] = {"attendance": p["attendees"], **{
+                k: {c: int(rows.get(c, {}).get(k, 0)) for c in self.candidates}
+                for k in ("first", "final", "delegates")}}
+        out = {"precincts_total": feed["total"], "precincts_reporting": len(precincts),
+               "precincts": precincts}
+        if duplicates:
+            out["duplicates"] = duplicates
+        return out

@@ -175,10 +175,11 @@ def test_unknown_ids_and_a_different_winner_are_reported(tmp_path: Path) -> None
     b = RunBuilder(tmp_path / "run")
     b.unit("U1", T1)
     b.ack("U1", T1)
-    b.snapshot(100.0, {"U1": T1, "ZZ-9": T3},
+    b.snapshot(100.0, {"U1": T1, "ZZ-9": T1},
                statewide={"first": {}, "final": {}, "sde": {"Alpha": 0.0, "Beta": 9.0}})
     rec = reconcile(read_run_dir(b.write()))
-    assert rec.unknown_published == ("ZZ-9",)
+    assert rec.consistency.phantoms == ("ZZ-9",)
+    assert rec.consistency.phantom_copies == {"ZZ-9": "U1"}  # it repeats U1's results
     assert rec.statewide.truth_winner == ("Alpha", "Beta")  # 0.5 each: a tie
     assert rec.statewide.published_winner == ("Beta",)
     assert rec.statewide.winner_differs

@@ -62,3 +62,8 @@ def test_rehearsal_through_a_vendor_adapter(tmp_path: Path,
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["data_loss"] == 0
     target_passed(summary, proc.returncode)
+    # The exchange publishes no SDE and no totals, and its adapter says so.
+    assert summary["not_checked"] == ["sde", "statewide", "counties"]
+    assert summary["reconciliation"]["published_correctly"] >= 30
+    assert ("Not checked, because the target does not publish them (as its adapter "
+            "declares): SDE, statewide totals.") in summary["findings"]

@@ -88,8 +88,9 @@ class RunBuilder:
     def write(self, status: str = "complete", gates: tuple[str, ...] = ("data_loss == 0",),
               overrides: tuple[str, ...] = (), toml: str = "",
               server_faults: tuple[str, ...] = (),
-              roster: dict[str, Any] | None = None) -> Path:
-        """Write the files; ``toml`` is appended to ``scenario.toml``."""
+              roster: dict[str, Any] | None = None, **run: Any) -> Path:
+        """Write the files; ``toml`` is appended to ``scenario.toml``; ``run`` adds to
+        (or replaces in) ``run.json``."""
         p = self.path
         p.mkdir(parents=True, exist_ok=True)
         gate_list = ", ".join(json.dumps(g) for g in gates)
@@ -101,7 +102,8 @@ class RunBuilder:
             "scenario": "hand", "scenario_file": "scenario.toml", "overrides": list(overrides),
             "seed": 1, "speed": 60.0, "sim_start_min": -30.0, "sim_end_min": 360.0,
             "t0_wall": T0, "target": "http://127.0.0.1:1", "reference_server": True,
-            "server_faults": list(server_faults), "status": status, "version": "0.1.0"}))
+            "server_faults": list(server_faults), "status": status, "version": "0.1.0",
+            **run}))
         for name, rows in (("truth", self.truth), ("plan", self.plan),
                            ("events", self.events), ("snapshots", self.snapshots),
                            ("audit", self.audit)):

@@ -80,6 +80,7 @@ def prepare(run_dir: Path, scenario: Scenario, scenario_arg: str, scenario_file:
            "overrides": list(overrides), "seed": scenario.seed, "speed": spd,
            "sim_start_min": scenario.live.start, "sim_end_min": scenario.live.end,
            "t0_wall": None, "target": None, "adapter": adapter_spec,
+           "published_fields": sorted(load_adapter(adapter_spec).publishes),
            "reference_server": None, "server_faults": [], "status": "preparing",
            "ended_wall": None}
     write_start(run_dir, night, scenario_file, run)

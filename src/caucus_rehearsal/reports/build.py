@@ -17,8 +17,9 @@ from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.reports.fidelity import Fidelity
+from caucus_rehearsal.reports.consistency import consistency_json
 from caucus_rehearsal.reports.figures import build_charts, save_charts
-from caucus_rehearsal.reports.findings import Finding, findings, unit_name
+from caucus_rehearsal.reports.findings import Finding, findings, not_checked, unit_name
 from caucus_rehearsal.reports.metrics import (
     GateResult,
     Stopped,
@@ -153,7 +154,9 @@ def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: li
         "mismatched_precincts": [{"unit_id": u.unit_id, "name": unit_name(u),
                                   "differences": [d.as_json() for d in u.vs_ack]}
                                  for u in rec.units if u.mismatched],
-        "unknown_published": list(rec.unknown_published),
+        "published_fields": sorted(run.published_fields),
+        "not_checked": not_checked(run),
+        "published_consistency": consistency_json(rec.consistency),
         "statewide": {"truth": sw.truth, "published": sw.published,
                       "truth_sde_leader": list(sw.truth_winner),
                       "published_sde_leader": list(sw.published_winner),

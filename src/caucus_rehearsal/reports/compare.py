@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from caucus_rehearsal.reports.rundir import DATA_FIELDS
+from caucus_rehearsal.published import DATA_FIELDS
 
 SDE_TOLERANCE = 0.5e-4 + 1e-9
 """Largest SDE difference that still counts as equal (SDE are published to 4 decimals)."""
@@ -98,6 +98,7 @@ def same(want: Mapping[str, Any], got: Mapping[str, Any] | None,
     return not diff(want, got, fields)
 
 
-def reported_key(tally: Mapping[str, Any]) -> str:
-    """A canonical text of the chair-reported fields, to find one unit's data under another."""
-    return json.dumps({f: tally[f] for f in KEY_FIELDS if f in tally}, sort_keys=True)
+def reported_key(tally: Mapping[str, Any], fields: Iterable[str] = KEY_FIELDS) -> str:
+    """A canonical text of the chair-reported ``fields``, to find one unit's data under
+    another."""
+    return json.dumps({f: tally[f] for f in fields if f in tally}, sort_keys=True)

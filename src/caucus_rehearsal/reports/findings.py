@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES, DATA_FIELDS, PUBLISHABLE
 from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.metrics import GateResult, Stopped, hotline, pct
 from caucus_rehearsal.reports.reconcile import Reconciliation, UnitResult
@@ -78,6 +79,53 @@ def _gate_text(g: GateResult, run: RunDir, n: int) -> str:
     return f"Gate '{g.gate}' failed: measured {_fmt(v)}" + (f" ({g.note})." if g.note else ".")
 
 
+def _ids(ids: list[str]) -> str:
+    more = len(ids) - NAMES_SHOWN
+    return ", ".join(ids[:NAMES_SHOWN]) + (f" and {more:,} more" if more > 0 else "")
+
+
+def consistency_findings(rec: Reconciliation) -> list[Finding]:
+    """What the published results get wrong in themselves (:mod:`.consistency`); each
+    finding's key is the gate metric that counts it."""
+    c = rec.consistency
+    out: list[Finding] = []
+    if c.statewide:
+        e = c.statewide
+        more = f" (and {_plural(len(e) - 1, 'other total')})" if len(e) > 1 else ""
+        out.append(Finding(3, "statewide_total_errors", "The published statewide totals are "
+                           f"not the sum of the published precincts: {e[0].text()}{more}."))
+    if c.counties:
+        e = c.counties
+        more = f" (and {_plural(len(e) - 1, 'other total')})" if len(e) > 1 else ""
+        out.append(Finding(5, "county_total_errors", "The published county totals are not "
+                           f"the sum of the county's published precincts: {e[0].text()}{more}."))
+    if c.phantoms:
+        ids = list(c.phantoms)
+        copies = [f"{p} repeats {c.phantom_copies[p]}" for p in ids if p in c.phantom_copies]
+        shown = f" ({'; '.join(copies[:NAMES_SHOWN])})" if copies else ""
+        out.append(Finding(4, "phantom_precincts", f"The target published "
+                           f"{_plural(len(ids), 'precinct')} that "
+                           f"{'is' if len(ids) == 1 else 'are'} not in the roster: "
+                           f"{_ids(ids)}{shown}."))
+    if c.duplicates:
+        ids = [f"{k} ({n} times)" for k, n in c.duplicates.items()]
+        out.append(Finding(4, "duplicate_precincts", f"The target published "
+                           f"{_plural(len(ids), 'precinct')} more than once: {_ids(ids)}."))
+    if c.sde:
+        bad = [u for u in rec.units if u.unit_id in c.sde]
+        first = c.sde[bad[0].unit_id][0].text("rule", "published")
+        out.append(Finding(5, "sde_errors", f"{_plural(len(bad), 'published precinct')} "
+                           f"{'has' if len(bad) == 1 else 'have'} SDE that do not follow "
+                           f"from {'its' if len(bad) == 1 else 'their'} published delegates "
+                           f"under the rules: {_names(bad)} (e.g. {first})."))
+    return out
+
+
+def not_checked(run: RunDir) -> list[str]:
+    """What the target does not publish (words of ``PUBLISHABLE``), so nothing checked it."""
+    return [w for w in PUBLISHABLE if w not in run.published_fields]
+
+
 def _stopped_text(s: Stopped) -> str:
     how = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(s.kinds.items()))
     return (f"The target stopped answering at {format_clock(s.since)}: {s.unanswered} of the "
@@ -134,6 +182,7 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
                            f"{'was' if len(altered) == 1 else 'were'} published differently "
                            f"from what the server acknowledged: {_names(altered)} (e.g. "
                            f"{altered[0].vs_ack[0].text('acknowledged', 'published')})."))
+    out += consistency_findings(rec)  # before the leader: they explain a wrong one
     sw = rec.statewide
     if sw.winner_differs:
         shown, true = " / ".join(sw.published_winner), " / ".join(sw.truth_winner)
@@ -143,10 +192,6 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
     if wrong:
         out.append(Finding(5, "wrong_precinct", f"{_plural(len(wrong), 'precinct')} show "
                            f"another precinct's results: {_names(wrong)}."))
-    if rec.unknown_published:
-        out.append(Finding(5, "unknown", f"The published results list "
-                           f"{_plural(len(rec.unknown_published), 'unit')} not in the roster: "
-                           f"{', '.join(rec.unknown_published[:NAMES_SHOWN])}."))
     said = {f.key for f in out}
     for g in gates:
         if g.status == "fail" and g.gate.metric not in said:
@@ -178,18 +223,20 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
     if caught:
         out.append(Finding(9, "caught", f"The target's validation caught "
                            f"{_plural(len(caught), 'worksheet error')}: {_names(caught)}."))
-    if rec.has_snapshots:
-        for key in ("first", "final", "sde"):
-            pub, summed = sw.published.get(key, {}), sw.published_sum.get(key, {})
-            off = [c for c in pub if abs(pub[c] - summed.get(c, 0.0)) > 1e-3 * max(1.0, pub[c])]
-            if off:
-                out.append(Finding(6, f"statewide:{key}", f"The published statewide {key} "
-                                   f"totals do not equal the sum of the published precincts "
-                                   f"for {', '.join(off)} (counted twice or missing?)."))
+    unchecked = not_checked(run)
+    missing = [w for w in unchecked if w in CONTRACT_V1_PUBLISHES]
+    if missing and rec.has_snapshots:
+        words = [PUBLISHABLE[w] for w in missing]
+        out.append(Finding(10, "not_checked", "Not checked, because the target does not "
+                           f"publish {'it' if len(words) == 1 else 'them'} (as its adapter "
+                           f"declares): {', '.join(words)}."))
     good = by_class["published_correctly"]
     if rec.has_snapshots:
+        scope = "" if not missing else " in what the target publishes (" + ", ".join(
+            PUBLISHABLE[w] for w in PUBLISHABLE if w in run.published_fields
+            and w in DATA_FIELDS) + ")"
         out.append(Finding(20, "correct", f"{len(good)} of {n} precincts were published "
-                           "exactly as the truth."))
+                           f"exactly as the truth{scope}."))
     measured = [g for g in gates if g.status in ("pass", "fail", "inconclusive")]
     if measured and all(g.status == "pass" for g in measured):
         out.append(Finding(21, "gates", f"All {_plural(len(measured), 'measured gate')} "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from caucus_rehearsal.reports import consistency
 from caucus_rehearsal.reports.fidelity import Fidelity, judge
 from caucus_rehearsal.reports.fidelity import measure as measure_fidelity
 from caucus_rehearsal.reports.reconcile import Reconciliation
@@ -204,6 +205,8 @@ def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) ->
         if metric == "mismatches":
             return Measure(float(sum(u.mismatched for u in rec.units)))
         return Measure(float(rec.counts["worksheet_error_published"]))
+    if metric in consistency.METRICS:
+        return Measure(*consistency.measure(rec.consistency, metric))
     reqs = requests(run.events)
     if metric == "p95_latency_ms":
         # A request that got no answer (refused, timed out) is not a fast one: infinitely slow.

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from html import escape
 from typing import Any
 
 from caucus_rehearsal.reports.fidelity import Fidelity
+from caucus_rehearsal.published import PUBLISHABLE
 from caucus_rehearsal.reports.figures import Chart
 from caucus_rehearsal.reports.findings import Finding, unit_name
 from caucus_rehearsal.reports.metrics import GateResult, hotline
@@ -152,7 +153,8 @@ def _statewide(rec: Reconciliation) -> str:
         rows.append(row)
     head = ("candidate", "first (truth)", "first (published)", "final (truth)",
             "final (published)", "SDE (truth)", "SDE (published)")
-    published = " / ".join(sw.published_winner) or "none (nothing published)"
+    published = " / ".join(sw.published_winner) or (
+        "none (nothing published)" if "sde" in sw.published else "not published by the target")
     leader = (f"<p>SDE leader: truth <b>{escape(' / '.join(sw.truth_winner) or '-')}</b>, "
               f"published <b>{escape(published)}</b>"
               + (" — <b>the winner differs</b>." if sw.winner_differs else ".") + "</p>")
@@ -173,6 +175,54 @@ def _fidelity(fid: Fidelity) -> str:
     rows = [(k.replace("_", " "), "-" if v is None else v)
             for k, v in fid.as_json().items() if k not in ("faithful", "reasons")]
     return head + _table(("figure", "value"), rows, num=(1,))
+
+
+def _consistency(rec: Reconciliation) -> str:
+    """Each check of the published results against themselves and the roster."""
+    c = rec.consistency
+    if not c.checked:
+        return "<p>Not checked: no snapshot of the published results.</p>"
+
+    def result(found: Sized | None, what: str) -> str:
+        if found is None:
+            return "not checked (the target does not publish them)"
+        return f"{len(found)} {what}" if len(found) else "consistent"
+
+    rows = [
+        ("statewide totals equal the sum of the published precincts",
+         result(c.statewide, "totals differ")),
+        ("county totals equal the sum of their published precincts",
+         result(c.counties, "totals differ")),
+        ("every published precinct is in the roster",
+         result(c.phantoms, "not in the roster")),
+        ("every precinct is published once", result(c.duplicates, "published more than once")),
+        ("SDE follow from the published delegates under the rules",
+         result(c.sde, "precincts off the rule")),
+    ]
+    out = _table(("check", "result"), rows)
+    details = [e.text() for e in (c.statewide or ()) + (c.counties or ())]
+    details += [f"{p}: not in the roster" + (f" (repeats {c.phantom_copies[p]})"
+                                             if p in c.phantom_copies else "")
+                for p in c.phantoms]
+    details += [f"{p}: listed {n} times" for p, n in c.duplicates.items()]
+    details += [f"{uid}: " + "; ".join(d.text("rule", "published") for d in diffs)
+                for uid, diffs in (c.sde or {}).items()]
+    if details:
+        out += "<ul>" + "".join(f"<li>{escape(t)}</li>" for t in details[:ROWS_OPEN]) + "</ul>"
+        if len(details) > ROWS_OPEN:
+            rest = details[ROWS_OPEN:ROWS_SHOWN]
+            out += (f"<details><summary>Show {len(rest)} more</summary><ul>"
+                    + "".join(f"<li>{escape(t)}</li>" for t in rest) + "</ul></details>")
+    return out
+
+
+def _checked(run: RunDir) -> str:
+    """What the target publishes (its adapter's declaration): what the report checked."""
+    rows = [(label, "checked" if word in run.published_fields
+             else "not checked: the target does not publish it")
+            for word, label in PUBLISHABLE.items()]
+    return ("<p>What the target publishes, as its adapter declares; the report compares "
+            "these and nothing else.</p>" + _table(("published", "checked"), rows))
 
 
 def _locust(run: RunDir) -> str:
@@ -206,11 +256,14 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
         parts.append("<p class='partial'><b>Partial run.</b> The run did not finish "
                      f"(status '{escape(run.status)}'); the report covers what was recorded.</p>")
     parts += ["<h2>Most important findings</h2>", f"<ul class='top'>{top}</ul>",
-              "<h2>Gates</h2>", _gates(gates), "<h2>Reconciliation</h2>",
+              "<h2>Gates</h2>", _gates(gates), "<h2>What was checked</h2>", _checked(run),
+              "<h2>Reconciliation</h2>",
               _table(("class", "units"), [(CLASSES[k], v) for k, v in rec.counts.items()],
                      num=(1,)),
               "<h2>Precincts not published correctly</h2>", _units(rec),
-              "<h2>Statewide totals</h2>", _statewide(rec), "<h2>Hotline</h2>", _hotline(run),
+              "<h2>Statewide totals</h2>", _statewide(rec),
+              "<h2>Published consistency</h2>", _consistency(rec),
+              "<h2>Hotline</h2>", _hotline(run),
               "<h2>Schedule fidelity</h2>", _fidelity(fidelity),
               _locust(run), "<h2>Charts</h2>"]
     for c in charts:

@@ -37,8 +37,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from caucus_rehearsal import rules
+from caucus_rehearsal.published import DATA_FIELDS
 from caucus_rehearsal.reports.compare import KEY_FIELDS, Diff, diff, reported_key, same
+from caucus_rehearsal.reports.consistency import Consistency, check, count, satellite_sde
 from caucus_rehearsal.reports.rundir import (
     DATA_STEPS,
     FINAL_STEPS,
@@ -103,8 +104,6 @@ class Statewide:
 
     truth: dict[str, dict[str, float]]
     published: dict[str, dict[str, float]]
-    published_sum: dict[str, dict[str, float]]
-    """The sum of the published precincts (to catch totals that double-count)."""
     truth_winner: tuple[str, ...]
     published_winner: tuple[str, ...]
 
@@ -115,13 +114,13 @@ class Statewide:
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
-    """All units in roster order, the statewide totals and what the snapshots show."""
+    """All units in roster order, the statewide totals, what the snapshots show and how
+    consistent the published results are in themselves."""
 
     units: tuple[UnitResult, ...]
     statewide: Statewide
     has_snapshots: bool
-    unknown_published: tuple[str, ...] = ()
-    """Ids in the published results that are not in the roster."""
+    consistency: Consistency = field(default_factory=lambda: Consistency(checked=False))
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -169,17 +168,19 @@ def _why_not_acknowledged(events: list[Json], partial: bool) -> str:
 
 def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
               ack: _Ack | None, pub: Json | None, owners: dict[str, set[str]],
-              unit_events: list[Json], partial: bool) -> tuple[str, str, tuple[Diff, ...],
-                                                                tuple[Diff, ...], str]:
-    """(class, reason, vs_truth, vs_ack, published_as) of one unit."""
+              unit_events: list[Json], partial: bool,
+              fields: tuple[str, ...]) -> tuple[str, str, tuple[Diff, ...], tuple[Diff, ...], str]:
+    """(class, reason, vs_truth, vs_ack, published_as) of one unit, comparing only the
+    ``fields`` the target publishes."""
     ws_wrong = ws is not None and not same(truth, ws, KEY_FIELDS)
+    reported = tuple(f for f in KEY_FIELDS if f in fields)
     if pub is not None:
-        vs_truth = tuple(diff(truth, pub))
+        vs_truth = tuple(diff(truth, pub, fields))
         # SDE is derived by the target, so only what the chair reports is compared
-        vs_ack = tuple(diff(ack.tally, pub, KEY_FIELDS)) if ack else ()
+        vs_ack = tuple(diff(ack.tally, pub, reported)) if ack else ()
         own = (not vs_truth or (ack is not None and not vs_ack)
-               or (ws is not None and same(ws, pub, KEY_FIELDS)))
-        others = owners.get(reported_key(pub), set()) - {uid}
+               or (ws is not None and same(ws, pub, reported)))
+        others = owners.get(reported_key(pub, reported), set()) - {uid}
         if not own and others:
             who = ", ".join(sorted(others))
             return ("published_twice_or_wrong_precinct",
@@ -191,12 +192,12 @@ def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
                         "acknowledged", "published"), vs_truth, vs_ack, "")
         if not vs_truth:
             return "published_correctly", "", (), (), ""
-        if ws_wrong and ws is not None and same(ws, pub, KEY_FIELDS):
+        if ws_wrong and ws is not None and same(ws, pub, reported):
             return ("worksheet_error_published",
                     f"the chair's worksheet error ({ws_error or 'unlabelled'}) was published: "
                     + vs_truth[0].text(), vs_truth, (), "")
         cause = "the number keyed differs from the worksheet" if (
-            ack and ws is not None and not same(ws, ack.tally, KEY_FIELDS)) else \
+            ack and ws is not None and not same(ws, ack.tally, reported)) else \
             "published differs from the truth"
         return "published_different", f"{cause}: {vs_truth[0].text()}", vs_truth, (), ""
     if ack is not None:
@@ -210,37 +211,6 @@ def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
                 f"the target's validation rejected the worksheet ({ws_error or 'unlabelled'})",
                 (), (), "")
     return "never_acknowledged", _why_not_acknowledged(unit_events, partial), (), (), ""
-
-
-def _count(v: object) -> float:
-    return max(0.0, float(v)) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0
-
-
-def satellite_sde(run: RunDir, published: dict[str, Json],
-                  held: dict[str, int] | None = None) -> dict[str, dict[str, float]]:
-    """Per published satellite, the SDE per candidate that ``rules.satellite_sde`` gives
-    over the satellites of its group published with it (4 decimals, as published); with
-    ``held`` (unit -> attendance of satellites acknowledged but not published), over
-    those too, which is what a target that keeps counting withheld records gives."""
-    group_of = {t.unit_id: t.county for t in run.truth if t.satellite}
-    held = held or {}
-    groups: dict[str, list[str]] = defaultdict(list)
-    for t in run.truth:
-        if t.unit_id in group_of and (t.unit_id in published or t.unit_id in held):
-            groups[t.county].append(t.unit_id)
-    out: dict[str, dict[str, float]] = {}
-    for group, ids in groups.items():
-        att = [int(_count(published[u].get("attendance"))) if u in published else held[u]
-               for u in ids]
-        for uid, share in zip(ids, rules.satellite_sde(run.group_sde.get(group, 0.0), att),
-                              strict=True):
-            if uid not in published:
-                continue
-            dels = published[uid].get("delegates") or {}
-            won = {c: _count(dels.get(c)) for c in run.candidates}
-            total = sum(won.values())
-            out[uid] = {c: round(share * x / total, 4) if total else 0.0 for c, x in won.items()}
-    return out
 
 
 def _totals(tallies: list[Json], candidates: tuple[str, ...]) -> dict[str, dict[str, float]]:
@@ -268,18 +238,20 @@ def reconcile(run: RunDir) -> Reconciliation:
     final, first_seen = run.published.final, run.published.first_seen
     published: dict[str, Json] = {str(k): v for k, v in (final.get("precincts") or {}).items()
                                   if isinstance(v, dict)}
+    fields = tuple(f for f in DATA_FIELDS if f in run.published_fields)
+    reported = tuple(f for f in KEY_FIELDS if f in fields)
     owners: dict[str, set[str]] = defaultdict(set)
     for uid, a in acks.items():
-        owners[reported_key(a.tally)].add(uid)
+        owners[reported_key(a.tally, reported)].add(uid)
     for uid, p in run.plan.items():
-        owners[reported_key(p.tally)].add(uid)
+        owners[reported_key(p.tally, reported)].add(uid)
     by_unit: dict[str, list[Json]] = defaultdict(list)
     for ev in run.events:
         if ev.get("actor") in CHAIR_ACTORS:
             by_unit[str(ev.get("unit_id", ""))].append(ev)
     sat_sde = satellite_sde(run, published)
     sat_published = Counter(t.county for t in run.truth if t.unit_id in sat_sde)
-    held = {uid: int(_count(a.tally.get("attendance"))) for uid, a in acks.items()
+    held = {uid: int(count(a.tally.get("attendance"))) for uid, a in acks.items()
             if uid not in published}
     sat_held = satellite_sde(run, published, held)
     held_in = Counter(t.county for t in run.truth if t.satellite and t.unit_id in held)
@@ -291,7 +263,7 @@ def reconcile(run: RunDir) -> Reconciliation:
         ref = {**t.tally, "sde": sat_sde[t.unit_id]} if t.unit_id in sat_sde else t.tally
         klass, reason, vs_truth, vs_ack, who = _classify(
             t.unit_id, ref, plan.tally if plan else None, plan.error if plan else None,
-            ack, pub, owners, by_unit.get(t.unit_id, []), run.partial)
+            ack, pub, owners, by_unit.get(t.unit_id, []), run.partial, fields)
         shared = ""
         if t.unit_id in sat_sde and klass == "published_different" and vs_truth \
                 and not vs_ack and all(d.field == "sde" for d in vs_truth):
@@ -312,11 +284,14 @@ def reconcile(run: RunDir) -> Reconciliation:
             published_min=first_seen.get(t.unit_id) if pub is not None else None,
             worksheet_error=plan.error if plan else None,
             vs_truth=vs_truth, vs_ack=vs_ack, published_as=who, sde_shared_with_lost=shared))
-    known = {t.unit_id for t in run.truth}
-    statewide_pub = final.get("statewide") or {}
     truth_tot = _totals([t.tally for t in run.truth], run.candidates)
-    pub_tot = {k: {str(c): round(float(v), 4) for c, v in (statewide_pub.get(k) or {}).items()}
-               for k in ("first", "final", "sde")}
+    shown = final.get("statewide") if "statewide" in run.published_fields else None
+    pub_tot: dict[str, dict[str, float]] = {}
+    for k in ("first", "final", "sde"):
+        part = shown.get(k) if isinstance(shown, dict) and k in fields else None
+        if isinstance(part, dict):
+            pub_tot[k] = {str(c): round(float(v), 4) for c, v in part.items()
+                          if isinstance(v, int | float) and not isinstance(v, bool)}
     counts = dict.fromkeys(CLASSES, 0)
     for r in results:
         counts[r.klass] += 1
@@ -324,9 +299,8 @@ def reconcile(run: RunDir) -> Reconciliation:
         units=tuple(results),
         statewide=Statewide(
             truth=truth_tot, published=pub_tot,
-            published_sum=_totals(list(published.values()), run.candidates),
             truth_winner=_leaders(truth_tot["sde"]),
-            published_winner=_leaders(pub_tot["sde"] or {})),
+            published_winner=_leaders(pub_tot.get("sde", {}))),
         has_snapshots=bool(final),
-        unknown_published=tuple(sorted(set(published) - known)),
+        consistency=check(run, published, held, owners, reported),
         counts=counts)

@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
+from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES, check_publishes
 
 Json = dict[str, Any]
-
-DATA_FIELDS = ("attendance", "first", "final", "delegates", "sde")
-"""The fields of a tally, in the order a report lists them."""
 
 FINAL_STEPS = {"app": "final", "hotline": "report", "paper": "delivered"}
 """Per channel, the data step whose ``ok`` acknowledges the unit."""
@@ -71,6 +69,9 @@ class RunDir:
     group_sde: dict[str, float] = field(default_factory=dict)
     """Per satellite group (the satellites' ``county``), the state delegates ``S`` its
     satellites share by attendance (``roster.json``, else the truth's SDE summed)."""
+    ratios: dict[str, float] = field(default_factory=dict)
+    """Per county (not satellite groups), state delegates / county delegates: the SDE of
+    one county delegate (``roster.json``; empty without it)."""
     truncated: list[str] = field(default_factory=list)
     """Files whose last line was cut off (a sign the run was interrupted)."""
     missing: list[str] = field(default_factory=list)
@@ -80,6 +81,18 @@ class RunDir:
     def status(self) -> str:
         """``running``, ``complete``, ``interrupted`` or ``aborted`` (from ``run.json``)."""
         return str(self.run.get("status", "running"))
+
+    @property
+    def published_fields(self) -> frozenset[str]:
+        """What the target publishes, as its adapter declared (``run.json``
+        ``published_fields``; contract v1's fields when the run does not say)."""
+        declared = self.run.get("published_fields")
+        if declared is None:
+            return CONTRACT_V1_PUBLISHES
+        try:
+            return check_publishes(declared)
+        except ValueError as exc:
+            raise InputFileError(f"{self.path / 'run.json'}: {exc}") from None
 
     @property
     def partial(self) -> bool:
@@ -208,6 +221,19 @@ def group_sde(roster: Json | None, truth: list[TruthUnit]) -> dict[str, float]:
     return out
 
 
+def county_ratios(roster: Json | None) -> dict[str, float]:
+    """Per county of ``roster.json`` that is not a satellite group, state delegates per
+    county delegate (0 for a county without county delegates)."""
+    out: dict[str, float] = {}
+    for county in (roster or {}).get("counties") or []:
+        if not isinstance(county, dict) or county.get("satellite_group"):
+            continue
+        state, dels = county.get("state_delegates"), county.get("county_delegates")
+        if isinstance(state, int | float) and isinstance(dels, int | float):
+            out[str(county.get("name"))] = float(state) / float(dels) if dels else 0.0
+    return out
+
+
 def _candidates(truth: list[TruthUnit]) -> tuple[str, ...]:
     """Candidates in the order of the first truth line's first alignment."""
     for unit in truth:
@@ -252,5 +278,6 @@ def read_run_dir(path: Path) -> RunDir:
             missing.append(name)
     return RunDir(path=path, run=run, candidates=_candidates(truth), truth=truth, plan=plan,
                   events=events, published=published, audit=audit, band=band,
-                  locust_stats=stats, group_sde=group_sde(roster, truth), truncated=truncated,
+                  locust_stats=stats, group_sde=group_sde(roster, truth),
+                  ratios=county_ratios(roster), truncated=truncated,
                   missing=missing)

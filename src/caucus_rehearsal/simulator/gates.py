@@ -31,6 +31,14 @@ GATE_METRICS: dict[str, str] = {
     "data_loss": "units acknowledged but not published correctly",
     "mismatches": "units published with a difference from what was acknowledged",
     "worksheet_errors_published": "worksheet errors that reached the public results",
+    "statewide_total_errors": "published statewide totals (per field and candidate) that "
+                              "differ from the sum of the published precincts",
+    "county_total_errors": "published county totals (per county, field and candidate) "
+                           "that differ from the sum of the county's published precincts",
+    "phantom_precincts": "published precincts that are not in the roster",
+    "duplicate_precincts": "precincts the target published more than once",
+    "sde_errors": "published precincts whose SDE do not follow from their published "
+                  "delegates under the rules",
     "p95_latency_ms": "95th percentile request latency, milliseconds",
     "error_rate": "fraction of requests that failed",
     "hotline_wait_max_min": "longest hotline wait of a chair answered: first dial to an "
@@ -55,6 +63,11 @@ METRIC_KINDS: dict[str, str] = {
     "data_loss": "integrity",
     "mismatches": "integrity",
     "worksheet_errors_published": "integrity",
+    "statewide_total_errors": "integrity",
+    "county_total_errors": "integrity",
+    "phantom_precincts": "integrity",
+    "duplicate_precincts": "integrity",
+    "sde_errors": "integrity",
     "p95_latency_ms": "latency",
     "error_rate": "load",
     "hotline_wait_max_min": "hotline",

@@ -7,6 +7,7 @@ import os
 import sys
 
 from caucus_rehearsal.errors import UsageError
+from caucus_rehearsal.published import check_publishes
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
 
 DEFAULT_ADAPTER = "caucus_rehearsal.rehearsal.adapters.v1:ContractV1Adapter"
@@ -30,4 +31,8 @@ def load_adapter(spec: str) -> type[TargetAdapter]:
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type) or not issubclass(cls, TargetAdapter):
         raise UsageError(f"--adapter {spec!r}: {class_name} is not a TargetAdapter subclass")
+    try:
+        check_publishes(cls.publishes)
+    except ValueError as exc:
+        raise UsageError(f"--adapter {spec!r}: {exc}") from None
     return cls

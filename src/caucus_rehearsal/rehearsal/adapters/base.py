@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from caucus_rehearsal.errors import TargetProtocolError, TargetUnreachable
+from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES
 
 APP_STEPS = ("attendance", "first", "final", "photo")
 """The app's data steps after sign-in, in order."""
@@ -81,6 +82,11 @@ class TargetAdapter:
 
     name = "base"
     supports_faults = False
+    publishes: frozenset[str] = CONTRACT_V1_PUBLISHES
+    """What the target publishes, in the words of ``caucus_rehearsal.published.PUBLISHABLE``
+    (per precinct: ``attendance``, ``first``, ``final``, ``delegates``, ``sde``; totals:
+    ``statewide``, ``counties``). The report checks exactly these and lists the rest as
+    not checked; what :meth:`published` returns beyond them is ignored."""
 
     def __init__(self, base_url: str, candidates: Sequence[str], admin_token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
@@ -155,10 +161,15 @@ def _short(body: bytes) -> str:
     return body[:200].decode("utf-8", "replace").replace("\n", " ")
 
 
-def expect_json(resp: httpx.Response, what: str) -> Any:
-    """The JSON of a 2xx answer, else TargetProtocolError naming ``what`` and the status."""
+def expect_ok(resp: httpx.Response, what: str) -> None:
+    """Nothing for a 2xx answer, else TargetProtocolError naming ``what`` and the status."""
     if not 200 <= resp.status_code < 300:
         raise TargetProtocolError(f"{what}: HTTP {resp.status_code} {_short(resp.content)}")
+
+
+def expect_json(resp: httpx.Response, what: str) -> Any:
+    """The JSON of a 2xx answer, else TargetProtocolError naming ``what`` and the status."""
+    expect_ok(resp, what)
     try:
         return resp.json()
     except ValueError as exc:

@@ -9,7 +9,14 @@ from typing import Any
 import httpx
 
 from caucus_rehearsal.errors import TargetProtocolError, TargetUnreachable
-from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply, TargetAdapter, expect_json
+from caucus_rehearsal.published import DATA_FIELDS, loads_counting_duplicates
+from caucus_rehearsal.rehearsal.adapters.base import (
+    HttpCall,
+    Reply,
+    TargetAdapter,
+    expect_json,
+    expect_ok,
+)
 from caucus_rehearsal.rehearsal.photo import worksheet_jpeg
 
 _STEP_PATH = {"attendance": "attendance", "first": "first-alignment",
@@ -105,16 +112,25 @@ class ContractV1Adapter(TargetAdapter):
         if tag is not None and resp.status_code == 304:
             return tag, None
         summary = expect_json(resp, "GET /v1/results")
-        detail = expect_json(client.get("/v1/results/precincts"), "GET /v1/results/precincts")
-        keep = ("attendance", "first", "final", "delegates", "sde")
-        return resp.headers.get("etag"), {
+        detail_resp = client.get("/v1/results/precincts")
+        expect_ok(detail_resp, "GET /v1/results/precincts")
+        try:
+            detail, repeated = loads_counting_duplicates(detail_resp.content)
+        except ValueError as exc:
+            raise TargetProtocolError("GET /v1/results/precincts: answer is not JSON") from exc
+        precincts = {pid: {k: p.get(k) for k in DATA_FIELDS}
+                     for pid, p in detail["precincts"].items()
+                     if p.get("reporting", True)}  # not the zero rows
+        out = {
             "precincts_total": summary["precincts_total"],
             "precincts_reporting": summary["precincts_reporting"],
             "statewide": summary["statewide"],
-            "precincts": {pid: {k: p.get(k) for k in keep}
-                          for pid, p in detail["precincts"].items()
-                          if p.get("reporting", True)},  # not the zero rows
+            "precincts": precincts,
         }
+        duplicates = {pid: n for pid, n in repeated.items() if pid in precincts}
+        if duplicates:
+            out["duplicates"] = duplicates
+        return resp.headers.get("etag"), out
 
     def set_faults(self, client: httpx.Client, faults: Sequence[str]) -> None:
         resp = client.put("/v1/admin/faults", json={"faults": list(faults)},
