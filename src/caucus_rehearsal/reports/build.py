@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
-from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.consistency import consistency_json
+from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.figures import build_charts, save_charts
 from caucus_rehearsal.reports.findings import Finding, findings, not_checked, unit_name
 from caucus_rehearsal.reports.metrics import (

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence, Sized
 from html import escape
 from typing import Any
 
-from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.published import PUBLISHABLE
+from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.figures import Chart
 from caucus_rehearsal.reports.findings import Finding, unit_name
 from caucus_rehearsal.reports.metrics import GateResult, hotline
