@@ -84,12 +84,12 @@ class Rehearsal:
 
 @pytest.fixture
 def hostile_target() -> Iterator[Callable[[str], str]]:
-    """Start ``tests/hostile_target.py`` in a mode; its URL (stopped after the test)."""
+    """Start ``tests/support/hostile_target.py`` in a mode; its URL (stopped after the test)."""
     procs: list[subprocess.Popen[str]] = []
 
     def start(mode: str) -> str:
         proc = subprocess.Popen(
-            [sys.executable, str(TESTS / "hostile_target.py"), "--port", "0",
+            [sys.executable, str(TESTS / "support" / "hostile_target.py"), "--port", "0",
              "--admin-token", ADMIN, "--mode", mode], stdout=subprocess.PIPE, text=True)
         procs.append(proc)
         assert proc.stdout is not None

@@ -1,4 +1,4 @@
-"""``rehearse run`` against small hostile targets on loopback (tests/hostile_target.py):
+"""``rehearse run`` against small hostile targets on loopback (tests/support/hostile_target.py):
 each ends with the right verdict, exit code and first finding, and leaves a run
 directory that ``rehearse report`` rebuilds to the same ``summary.json``."""
 

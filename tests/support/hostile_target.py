@@ -2,7 +2,7 @@
 tests (tests/test_hostile_targets.py). Standard library and ``caucus_rehearsal.rules``
 only; state in memory; no validation of the numbers, no idempotency, no lockout.
 
-    python tests/hostile_target.py --port 0 --admin-token K --mode MODE
+    python tests/support/hostile_target.py --port 0 --admin-token K --mode MODE
 
 prints ``listening on http://127.0.0.1:PORT`` and serves until SIGTERM. Modes:
 
