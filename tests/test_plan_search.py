@@ -118,3 +118,26 @@ def test_no_answer_when_the_top_fails_and_the_bottom_too() -> None:
     result = planner.search()
     assert result.answer is None and not result.exhaustive
     assert calls == [(48,), (0,)]
+
+
+def test_two_keys_on_the_night_model_give_the_cheapest_pair_of_the_full_grid() -> None:
+    from caucus_rehearsal.simulator.experiments import Experiment
+    from caucus_rehearsal.simulator.planner import PlanResult
+
+    goal = Goal(parse_gate("published_fraction >= 0.9 by 21:15"), 0.8)
+    sampler = Sampler((goal,), runs_max=40)
+    axes = [Axis("hotline.operators", tuple(range(1, 7)), 5.0),
+            Axis("hotline.lines", tuple(range(1, 11)), 1.0)]
+    with Experiment("smoke", ["people.app_installed=0.3"]) as exp:
+        def evaluate(_p: Point, values: dict[str, Any], cost: float) -> Evaluation:
+            return sampler.evaluate(values, cost,
+                                    lambda reps: exp.nights(values, reps, [goal.gate]))
+
+        searched = Planner(axes, (goal,), evaluate)
+        result = searched.search()
+        full = Planner(axes, (goal,), evaluate)
+        every = full.exhaustive(PlanResult(None, full.top, full.evaluated))
+    assert result.answer is not None and every.answer is not None
+    assert searched.cost(result.answer) == full.cost(every.answer)
+    assert not result.exhaustive
+    assert len(searched.evaluated) < len(axes[0].values) * len(axes[1].values) / 2
