@@ -110,3 +110,14 @@ def test_an_interrupted_plan_keeps_what_it_evaluated_and_exits_3(
     assert doc["status"] == "interrupted" and doc["candidates"]
     assert doc["candidates"][0]["values"] == {"hotline.operators": 12}
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_plan_json_is_the_same_whatever_jobs(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*BASE, "--goal", "published_fraction >= 0.9 by 21:00", "--vary",
+            "hotline.operators=1..8", "--confidence", "0.9"]
+    assert main([*args, "--jobs", "1", "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--jobs", "2", "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    a, b = (tmp_path / d / "plan.json" for d in ("a", "b"))
+    assert a.read_bytes() == b.read_bytes()
