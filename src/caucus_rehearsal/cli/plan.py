@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.cli.common import add_scenario_args, positive_int
-from caucus_rehearsal.cli.plan_report import write_outputs
+from caucus_rehearsal.cli.plan_report import label, write_outputs
 from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK, ScenarioError, UsageError
 from caucus_rehearsal.simulator.experiments import Experiment
 from caucus_rehearsal.simulator.gates import parse_gate
@@ -184,21 +184,18 @@ class Progress:
         self.tty = sys.stderr.isatty()
         self.nights = 0
 
-    def label(self, values: dict[str, Any]) -> str:
-        return ", ".join(f"{k}={v}" for k, v in values.items())
-
     def look(self, ev: Evaluation) -> None:
         if not self.tty:
             return
         shares = " ".join(str(s) for s in ev.shares())
-        print(f"\rplan: {self.label(ev.values)}: {ev.nights} nights, passing {shares}"
+        print(f"\rplan: {label(ev.values)}: {ev.nights} nights, passing {shares}"
               f" ({time.monotonic() - self.t0:.0f}s)\033[K", end="", file=sys.stderr,
               flush=True)
 
     def done(self, ev: Evaluation, meets: bool) -> None:
         self.nights += ev.nights
         shares = " ".join(str(s) for s in ev.shares())
-        line = (f"plan: {self.label(ev.values)}: {ev.nights} nights, passing {shares}: "
+        line = (f"plan: {label(ev.values)}: {ev.nights} nights, passing {shares}: "
                 f"{'meets' if meets else 'fails'} ({ev.stopped}; {self.nights} nights in all, "
                 f"{time.monotonic() - self.t0:.0f}s)")
         print(f"\r{line}\033[K" if self.tty else line, file=sys.stderr, flush=True)
