@@ -14,6 +14,10 @@ from typing import Any
 
 import pytest
 
+from caucus_rehearsal.rehearsal.night import build_night
+from caucus_rehearsal.rehearsal.rundir import write_json, write_start
+from caucus_rehearsal.simulator.loader import load_scenario, resolve
+
 MACHINE = "the target did not get the modelled load"
 """How a gate reads when the run's own lateness kept it from being judged
 (reports/fidelity.py): the machine's doing, not the target's."""
@@ -132,3 +136,85 @@ def against(hostile_target: Callable[[str], str],
                         *SHORT_SMOKE, *args)
 
     return run
+
+
+NIGHT_SPEED = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedNight:
+    """A finished smoke-scenario run directory whose ``snapshots.jsonl`` tells a whole
+    night: the zero state, gradual reports, a failed fetch, a halt (only 304s and an
+    unchanged refetch), batch releases, and corrections of worksheets published with
+    errors (``wrong``: their unit ids; they are published wrong until ``fixed_min``)."""
+
+    path: Path
+    wrong: tuple[str, ...]
+    fixed_min: float
+
+
+def _statewide(precincts: dict[str, dict[str, Any]], cands: list[str]) -> dict[str, Any]:
+    return {k: {c: round(sum(p[k][c] for p in precincts.values()), 4) for c in cands}
+            for k in ("first", "final", "sde")}
+
+
+@pytest.fixture(scope="session")
+def recorded_night(tmp_path_factory: pytest.TempPathFactory) -> RecordedNight:
+    """Written once per session with the run-directory writer of ``rehearse run``; read
+    only."""
+    scenario = load_scenario("smoke", [])
+    night = build_night(scenario)
+    path = tmp_path_factory.mktemp("night") / "20200203-190000-smoke"
+    path.mkdir()
+    run = {"scenario": scenario.name, "scenario_file": "scenario.toml", "overrides": [],
+           "seed": scenario.seed, "speed": NIGHT_SPEED, "sim_start_min": scenario.live.start,
+           "sim_end_min": scenario.live.end, "t0_wall": 1_790_000_000.0,
+           "target": "http://127.0.0.1:1", "reference_server": False, "server_faults": [],
+           "status": "preparing"}
+    write_start(path, night, resolve("smoke"), run)
+    write_json(path / "run.json", {**run, "status": "complete"})
+    cands = list(night.candidates)
+    truth = {json.loads(x)["unit_id"]: json.loads(x)["tally"]
+             for x in (path / "truth.jsonl").read_text().splitlines()}
+    sheets = {p.unit_id: night.worksheet_json(i) for i, p in enumerate(night.plans)}
+    wrong = tuple(p.unit_id for p in night.plans if p.worksheet.error)
+    order = list(wrong) + [u for u in truth if u not in wrong]
+
+    def shown(n: int, fixed: bool) -> dict[str, dict[str, Any]]:
+        out = {}
+        for uid in order[:n]:
+            src = truth[uid] if fixed or uid not in wrong else sheets[uid]
+            out[uid] = {k: src[k] for k in ("attendance", "first", "final", "delegates")}
+            out[uid]["sde"] = truth[uid]["sde"]
+        return out
+
+    lines: list[dict[str, Any]] = []
+
+    def snap(minute: float, status: int, precincts: dict[str, Any] | None = None) -> None:
+        line: dict[str, Any] = {"fetched_wall": 1_790_000_000.0 + minute * 60 / NIGHT_SPEED,
+                                "sim_min": minute, "status": status, "results": None}
+        if status == 200 and precincts is not None:
+            line["results"] = {"precincts_total": len(truth),
+                               "precincts_reporting": len(precincts),
+                               "statewide": _statewide(precincts, cands),
+                               "precincts": precincts}
+        elif status == 0:
+            line["detail"] = "ReadTimeout: timed out"
+        lines.append(line)
+
+    snap(-35, 200, {})
+    snap(-30, 304)
+    snap(20, 200, shown(8, False))
+    snap(30, 200, shown(12, False))
+    snap(40, 0)
+    snap(50, 304)
+    snap(60, 200, shown(12, False))  # a forced refetch: same content, no new version
+    snap(70, 200, shown(20, False))
+    for minute in range(80, 210, 10):  # the halt
+        snap(minute, 200 if minute == 150 else 304, shown(20, False) if minute == 150 else None)
+    snap(210, 200, shown(35, False))  # a batch release
+    snap(250, 200, shown(40, True))  # the last units, and the corrections
+    snap(260, 200, shown(40, True))
+    with (path / "snapshots.jsonl").open("w") as fh:
+        fh.writelines(json.dumps(x, separators=(",", ":")) + "\n" for x in lines)
+    return RecordedNight(path, wrong, 250.0)

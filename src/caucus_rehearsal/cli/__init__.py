@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from caucus_rehearsal import __version__
 from caucus_rehearsal.errors import EXIT_TARGET, EXIT_USAGE, RehearsalError
 
-SUBCOMMANDS = ("scenarios", "audit", "simulate", "plan", "calibrate", "run", "serve", "report")
+SUBCOMMANDS = ("scenarios", "audit", "simulate", "plan", "calibrate", "run", "serve", "report",
+               "replay")
 """Subcommand modules in the order ``rehearse --help`` lists them."""
 
 

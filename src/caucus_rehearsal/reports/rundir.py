@@ -134,6 +134,49 @@ def read_jsonl(path: Path, truncated: list[str], *, required: bool = False) -> l
     return list(iter_jsonl(path, truncated, required=required))
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One line of ``snapshots.jsonl`` as the published state it shows.
+
+    ``status`` is the fetch's (200, 304 not modified, 0 failed). ``results`` is the
+    normalised published results as of this fetch: a 200 line's own; for a 304 line the
+    previous readable line's (the same object); ``None`` when the fetch failed or a 304
+    has nothing readable before it. ``fetched_wall`` is Unix seconds (None if absent).
+    """
+
+    sim_min: float
+    fetched_wall: float | None
+    status: int
+    results: Json | None
+    detail: str = ""
+
+    @property
+    def fresh(self) -> bool:
+        """True when this line brought results of its own (a 200 with results)."""
+        return self.status == 200 and self.results is not None
+
+
+def iter_snapshots(path: Path, truncated: list[str]) -> Iterator[Snapshot]:
+    """The lines of ``snapshots.jsonl`` in order, streamed (the file can be hundreds of
+    megabytes): only the current published state is held. A line whose results are not
+    an object counts as a failed fetch."""
+    last: Json | None = None
+    for snap in iter_jsonl(path, truncated):
+        raw = snap.get("status", 200)
+        status = raw if isinstance(raw, int) else 0
+        results = snap.get("results")
+        wall = snap.get("fetched_wall")
+        if status == 304:
+            shown = last
+        elif status == 200 and isinstance(results, dict):
+            shown = last = results
+        else:
+            shown = None
+        yield Snapshot(float(snap.get("sim_min", 0.0)),
+                       float(wall) if isinstance(wall, int | float) else None,
+                       status, shown, str(snap.get("detail", "")))
+
+
 @dataclass(slots=True)
 class Published:
     """What the snapshots show, kept small: snapshots can be hundreds of megabytes.
@@ -152,23 +195,22 @@ class Published:
 def read_snapshots(path: Path, known: set[str], truncated: list[str]) -> Published:
     """Stream ``snapshots.jsonl`` into a :class:`Published`."""
     out = Published()
-    for snap in iter_jsonl(path, truncated):
-        results = snap.get("results")
-        minute = float(snap.get("sim_min", 0.0))
-        if snap.get("status") == 304 and out.curve:  # not modified since the last fetch
-            out.curve.append((minute, out.curve[-1][1]))
+    for snap in iter_snapshots(path, truncated):
+        if snap.results is None:
             continue
-        if snap.get("status", 200) != 200 or not isinstance(results, dict):
+        if not snap.fresh:  # 304: not modified since the last readable fetch
+            out.curve.append((snap.sim_min, out.curve[-1][1]))
             continue
-        precincts = results.get("precincts") or {}
+        precincts = snap.results.get("precincts") or {}
         for uid in precincts:
-            out.first_seen.setdefault(str(uid), minute)
-        out.curve.append((minute, sum(1 for k in precincts if k in known)))
-        out.final = results
+            out.first_seen.setdefault(str(uid), snap.sim_min)
+        out.curve.append((snap.sim_min, sum(1 for k in precincts if k in known)))
+        out.final = snap.results
     return out
 
 
-def _read_json(path: Path) -> Json:
+def read_json(path: Path) -> Json:
+    """A JSON object file; :class:`InputFileError` when missing or not one."""
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -243,31 +285,56 @@ def _candidates(truth: list[TruthUnit]) -> tuple[str, ...]:
     return ()
 
 
-def read_run_dir(path: Path) -> RunDir:
-    """Parse the run directory at ``path``; :class:`InputFileError` when it is not one."""
+@dataclass(frozen=True, slots=True)
+class RunHead:
+    """What a run directory says before the night: ``run.json``, ``roster.json`` (None
+    when absent) and the truth, read without the (possibly large) events and snapshots."""
+
+    path: Path
+    run: Json
+    roster: Json | None
+    truth: list[TruthUnit]
+    candidates: tuple[str, ...]
+    truncated: list[str]
+
+    @property
+    def snapshots(self) -> Path:
+        """The run's ``snapshots.jsonl`` (read it with :func:`iter_snapshots`)."""
+        return self.path / "snapshots.jsonl"
+
+
+def read_run_head(path: Path) -> RunHead:
+    """``run.json``, ``roster.json`` and ``truth.jsonl`` of the run directory at ``path``;
+    :class:`InputFileError` when it is not one."""
     if not path.is_dir():
         raise InputFileError(f"{path}: not a directory (expected a run directory)")
-    run = _read_json(path / "run.json")
+    run = read_json(path / "run.json")
     truncated: list[str] = []
-    missing: list[str] = []
     truth_path = path / "truth.jsonl"
     truth = [_truth_unit(o, str(truth_path))
              for o in read_jsonl(truth_path, truncated, required=True)]
     if not truth:
         raise InputFileError(f"{truth_path}: holds no units")
+    roster = read_json(path / "roster.json") if (path / "roster.json").exists() else None
+    return RunHead(path, run, roster, truth, _candidates(truth), truncated)
+
+
+def read_run_dir(path: Path) -> RunDir:
+    """Parse the run directory at ``path``; :class:`InputFileError` when it is not one."""
+    head = read_run_head(path)
+    truncated, truth = head.truncated, head.truth
+    missing: list[str] = []
     plan: dict[str, PlanUnit] = {}
     for obj in read_jsonl(path / "plan.jsonl", truncated):
         unit = _plan_unit(obj)
         if unit is not None:
             plan[unit.unit_id] = unit
     events = read_jsonl(path / "events.jsonl", truncated)
-    published = read_snapshots(path / "snapshots.jsonl", {t.unit_id for t in truth},
-                               truncated)
+    published = read_snapshots(head.snapshots, {t.unit_id for t in truth}, truncated)
     audit = read_jsonl(path / "audit.jsonl", truncated)
-    roster = _read_json(path / "roster.json") if (path / "roster.json").exists() else None
     band: Json | None = None
     if (path / "band.json").exists():
-        band = _read_json(path / "band.json")
+        band = read_json(path / "band.json")
     stats: list[dict[str, str]] = []
     stats_path = path / "locust_stats.csv"
     if stats_path.exists():
@@ -276,8 +343,7 @@ def read_run_dir(path: Path) -> RunDir:
     for name in ("plan.jsonl", "events.jsonl", "snapshots.jsonl", "band.json"):
         if not (path / name).exists():
             missing.append(name)
-    return RunDir(path=path, run=run, candidates=_candidates(truth), truth=truth, plan=plan,
+    return RunDir(path=path, run=head.run, candidates=head.candidates, truth=truth, plan=plan,
                   events=events, published=published, audit=audit, band=band,
-                  locust_stats=stats, group_sde=group_sde(roster, truth),
-                  ratios=county_ratios(roster), truncated=truncated,
-                  missing=missing)
+                  locust_stats=stats, group_sde=group_sde(head.roster, truth),
+                  ratios=county_ratios(head.roster), truncated=truncated, missing=missing)

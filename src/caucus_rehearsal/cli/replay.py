@@ -1,0 +1,23 @@
+"""``rehearse replay RUN_DIR``: serve a rehearsed night's published feed as it evolved.
+
+Exit codes: 0 when stopped (Ctrl-C or SIGTERM, like ``rehearse serve``); 2 for a
+directory that is not a run directory, a run with no readable snapshot, a bad option or
+an unusable port (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from caucus_rehearsal.replay.runner import add_arguments, replay
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "replay", help="serve a rehearsed night's published feed as it evolved (Ctrl-C stops)",
+        description="Serve the published results of a run again, as they evolved over the "
+                    "night: contract v1 public routes with ETag/304, ?at=TIME and "
+                    "?position=N, and GET /status (docs/replay.md).")
+    add_arguments(p)
+    p.set_defaults(func=replay)
