@@ -307,7 +307,7 @@ def read_timeline(head: RunHead) -> Timeline:
         last_min = snap.sim_min
         if snap.fresh and snap.results is not None:
             builder.add(snap.sim_min, snap.fetched_wall, snap.results)
-        elif snap.results is None:
+        elif snap.status != 304:
             failed.append(snap.sim_min)
     if not builder.steps or first_min is None or last_min is None:
         raise InputFileError(f"{path}: holds no readable snapshot of the published results")
