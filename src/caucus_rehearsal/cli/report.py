@@ -6,9 +6,9 @@ Without ``--at``: the report, and the last published state in
 19:00, or ``end``): only the export of the state published at that moment, in
 ``RUN_DIR/published-2300.csv`` or ``--csv PATH``; ``rehearse audit`` reads it.
 
-Exit codes: 0 every gate passed (with ``--at``: the file was written), 1 a gate failed,
-2 the directory is missing or not a readable run directory, a bad ``--at``, or a file
-that cannot be written (one line on stderr).
+Exit codes (docs/exit-codes.md): 0 every gate passed (with ``--at``: the file was
+written), 1 a gate failed, 4 inconclusive, 2 the directory is missing or not a readable
+run directory, a bad ``--at``, or a file that cannot be written (one line on stderr).
 """
 
 from __future__ import annotations
