@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ def test_versions_follow_content_changes_only(recorded_night: RecordedNight) -> 
     for uid, rec in state.items():
         assert {k: rec[k] for k in ("attendance", "first", "final", "delegates", "sde")} \
             == last["precincts"][uid]
+        assert rec["reporting"] is True and rec["revision"] in (2, 3, 4, 5, 6)
 
 
 def test_a_correction_is_a_new_precinct_version(recorded_night: RecordedNight) -> None:
@@ -45,6 +47,7 @@ def test_a_correction_is_a_new_precinct_version(recorded_night: RecordedNight) -
     uid = recorded_night.wrong[0]
     before, after = timeline.state(5)[uid], timeline.state(6)[uid]
     assert before["version"] == 1 and after["version"] == 2 and before != after
+    assert (before["revision"], after["revision"]) == (2, 6)  # the feed versions it changed at
     assert uid in timeline.step(6).changed
     assert timeline.state(6)[recorded_night.wrong[0]]["county"]  # named from the roster
 
@@ -86,19 +89,24 @@ def test_data_in_the_first_fetch_still_starts_from_the_zero_state(tmp_path: Path
     assert zero.summary["precincts_total"] == 2 and zero.reporting == 0
     assert zero.summary["statewide"]["first"] == {"A": 0, "B": 0} and zero.changed == {}
     assert first.changed["U1"] is not None and first.changed["U1"]["channel"] == "hotline"
+    assert first.changed["U1"]["revision"] == first.version == 2
     assert first.summary["statewide"]["final"] == {"A": 0, "B": 0}  # every candidate
     assert gone.changed == {"U1": None} and timeline.state(3) == {}
 
 
 def test_recorded_versions_and_channels_are_served_as_published(tmp_path: Path) -> None:
-    rec = {**REC, "version": 7, "channel": "app"}
-    path = _write(tmp_path / "run", [
-        {"sim_min": 0.0, "status": 200, "results": {**_results({"U2": rec}), "version": 41}}],
-        run={"status": "complete", "sim_start_min": -30})
+    rec = {**REC, "version": 7, "revision": 40, "channel": "app"}
+    zero_row = {**REC, "reporting": False, "attendance": 0}  # a target's zero row
+    results = {**_results({"U2": rec}), "version": 41, "published_at": 5.0}
+    listed = {**results, "precincts": {"U2": rec, "U1": zero_row}}  # the same state
+    path = _write(tmp_path / "run", [{"sim_min": 0.0, "status": 200, "results": results},
+                                     {"sim_min": 9.0, "status": 200, "results": listed}],
+                  run={"status": "complete", "sim_start_min": -30})
     zero, first = read_timeline(read_run_head(path)).steps
     assert (zero.sim_min, zero.version, first.version) == (-30, 1, 41)
-    assert first.changed["U2"] is not None
-    assert (first.changed["U2"]["version"], first.changed["U2"]["channel"]) == (7, "app")
+    got = first.changed["U2"]
+    assert got is not None and (got["version"], got["revision"], got["channel"]) == (7, 40, "app")
+    assert "published_at" not in first.summary  # the replay's own, when it serves it
 
 
 @pytest.mark.parametrize("lines", [[], [{"sim_min": 1.0, "status": 0, "results": None}]])
@@ -146,6 +154,8 @@ def test_the_clock_moves_through_the_versions(served: tuple[TestClient, FakeTime
     client, fake = served
     got = client.get("/v1/results")
     assert got.status_code == 200 and got.json()["version"] == 1
+    assert list(got.json())[:4] == ["election", "candidates", "version", "published_at"]
+    assert abs(got.json()["published_at"] - time.time()) < 60
     assert got.json()["precincts_reporting"] == 0 and got.headers["cache-control"] == "no-cache"
     tag = got.headers["etag"]
     assert client.get("/v1/results", headers={"If-None-Match": tag}).status_code == 304
@@ -169,16 +179,21 @@ def test_at_and_position_answer_any_moment(served: tuple[TestClient, FakeTime],
     assert client.get("/v1/results?at=209.9").json()["version"] == 4
     assert client.get("/v1/results?at=end").json()["version"] == 6
     assert client.get("/v1/results?position=1").json()["precincts_reporting"] == 0
-    body = client.get("/v1/results/precincts?at=19:35").json()["precincts"]
-    assert len(body) == 12
+    body = client.get("/v1/results/precincts?at=19:35").json()
+    assert body["version"] == 3 and len(body["precincts"]) == 40  # every unit of the roster
+    assert sum(p["reporting"] for p in body["precincts"].values()) == 12
+    assert list(body["precincts"]) == sorted(body["precincts"])  # roster order
     uid = recorded_night.wrong[0]
     one = client.get(f"/v1/results/precincts/{uid}?position=6")
     assert one.status_code == 200 and one.json()["version"] == 2
+    assert one.headers["x-replay-position"] == "6"
     again = client.get(f"/v1/results/precincts/{uid}?position=6",
                        headers={"If-None-Match": one.headers["etag"]})
     assert again.status_code == 304
-    early = client.get(f"/v1/results/precincts/{uid}?position=1")
-    assert early.status_code == 404 and early.json()["error"]["code"] == "not_published"
+    early = client.get(f"/v1/results/precincts/{uid}?position=1").json()
+    assert early["reporting"] is False and early["channel"] is None
+    assert early["revision"] == 0 and early["first"] == dict.fromkeys(early["first"], 0)
+    assert set(early) == set(one.json())  # a zero row has the live format
     nobody = client.get("/v1/results/precincts/XX-9999")
     assert nobody.status_code == 404 and nobody.json()["error"]["code"] == "unknown_precinct"
 

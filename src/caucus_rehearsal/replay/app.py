@@ -3,8 +3,9 @@
 The public routes of contract v1 (docs/contract.md) answer from the position the
 replay clock has reached, or from the one a query names:
 
-- ``GET /v1/results``, ``GET /v1/results/precincts``, ``GET /v1/results/precincts/{id}``:
-  bodies pre-serialised per position (:class:`~.feed.Feed`), ``ETag`` and
+- ``GET /v1/results``, ``GET /v1/results/precincts``, ``GET /v1/results/precincts/{id}``
+  (every roster precinct, a zero row until it reports; ``404 unknown_precinct`` for any
+  other): bodies pre-serialised per position (:class:`~.feed.Feed`), ``ETag`` and
   ``Cache-Control: no-cache``; ``If-None-Match`` with the current ETag answers 304;
   ``X-Replay-Position`` names the position answered.
   ``?at=23:00`` (or ``16:00+1d``, or simulation minutes such as ``240``) answers the
@@ -120,6 +121,7 @@ def create_app(feed: Feed, clock: ReplayClock, run_name: str = "",
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clock.start()
+        feed.start(clock.wall)
         task = asyncio.create_task(_narrate(feed, clock, narrate)) if narrate else None
         yield
         if task is not None:
@@ -168,20 +170,18 @@ def create_app(feed: Feed, clock: ReplayClock, run_name: str = "",
 
     @app.get("/v1/results/precincts", tags=["public"])
     async def precincts(request: Request) -> Response:
-        """Every precinct published at that moment."""
+        """Every precinct of the roster (zero rows included) at that moment."""
         pos = position(request)
         return _cached(feed.precincts(pos), request, pos)
 
     @app.get("/v1/results/precincts/{precinct_id}", tags=["public"])
     async def precinct(precinct_id: str, request: Request) -> Response:
-        """One precinct as published at that moment; 404 before it was published."""
+        """One precinct as published at that moment (a zero row before it reported)."""
         pos = position(request)
         got = feed.precinct(pos, precinct_id)
-        if got is not None:
-            return _cached(got, request, pos)
-        if precinct_id not in timeline.units:
+        if got is None:
             return _error(404, "unknown_precinct", f"precinct {precinct_id!r} is unknown")
-        return _error(404, "not_published", f"precinct {precinct_id!r} has not reported")
+        return _cached(got, request, pos)
 
     @app.get("/status", tags=["replay"])
     async def status() -> dict[str, Any]:

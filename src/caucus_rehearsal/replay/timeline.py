@@ -8,13 +8,16 @@ it appeared:
 - position 1 is the zero state: the first snapshot itself when it shows nothing
   published, otherwise the roster with zero counts (a run whose first fetch already
   had data still starts from zero, as a real night does);
-- every later snapshot whose content differs from the current state is a new position;
-  a 304 line, a 200 line with the same content and a failed fetch (status 0) are not;
-- a precinct's ``version`` is the one the target published when the snapshots record
-  it, else the number of distinct records it has had so far (1 when first published);
-- a precinct's ``channel`` is the published one when recorded, else the channel of its
-  last acknowledged report before that fetch (``events.jsonl``; paper is keyed by a
-  hotline operator, so it reads ``hotline``), else ``null``.
+- every later snapshot whose content (or recorded version) differs from the current
+  state is a new position; a 304 line, a 200 line with the same content and a failed
+  fetch (status 0) are not;
+- the feed's ``version`` is the target's when the snapshots record it, else the position;
+- a precinct's ``version``, ``revision`` and ``channel`` are the target's when recorded;
+  else its ``version`` is the number of distinct records it has had so far (1 when first
+  published), its ``revision`` the feed version at which its record last changed, and its
+  ``channel`` the one of its last acknowledged report before that fetch
+  (``events.jsonl``; paper is keyed by a hotline operator, so it reads ``hotline``), or
+  ``null``. A listed precinct with ``"reporting": false`` (a zero row) is not published.
 
 Only the changes are held (one record per precinct and change), never every snapshot:
 a night's snapshots can be hundreds of megabytes.
@@ -228,12 +231,12 @@ def _summary(election: str, candidates: tuple[str, ...], results: Json, total_un
     recorded = results.get("version")
     return {
         "election": election, "candidates": list(candidates),
+        "version": recorded if isinstance(recorded, int) else version,
         "precincts_total": total, "precincts_reporting": reporting,
         "percent_reporting": round(100.0 * reporting / total, 2) if total else 0.0,
         "statewide": {"first": _tally(sw.get("first"), candidates, int),
                       "final": _tally(sw.get("final"), candidates, int),
                       "sde": _tally(sw.get("sde"), candidates, float)},
-        "version": recorded if isinstance(recorded, int) else version,
     }
 
 
@@ -249,14 +252,19 @@ class _Builder:
         self.summary_key: Any = None
         self.steps: list[Step] = []
 
-    def record(self, uid: str, raw: Json, wall: float | None) -> Json:
+    def record(self, uid: str, raw: Json, wall: float | None, version: int) -> Json:
+        """The contract-v1 precinct of ``raw``, first published at feed ``version``."""
         unit = self.units.get(uid, Unit("", uid, False))
-        version = raw.get("version")
+        recorded = {k: raw.get(k) for k in ("version", "revision")}
         channel = raw.get("channel")
         rec: Json = {"county": unit.county, "name": unit.name, "satellite": unit.satellite,
+                     "reporting": True,
                      "channel": channel if isinstance(channel, str)
                      else self.channels.at(uid, wall),
-                     "version": version if isinstance(version, int) else self.counts[uid],
+                     "version": recorded["version"] if isinstance(recorded["version"], int)
+                     else self.counts[uid],
+                     "revision": recorded["revision"] if isinstance(recorded["revision"], int)
+                     else version,
                      "attendance": raw.get("attendance", 0)}
         for k in TALLIES:
             rec[k] = _tally(raw.get(k), self.candidates, float if k == "sde" else int)
@@ -265,29 +273,31 @@ class _Builder:
 
     def add(self, minute: float, wall: float | None, results: Json) -> None:
         """A readable snapshot: a new step when anything differs from the current one."""
-        precincts = results.get("precincts")
-        precincts = precincts if isinstance(precincts, dict) else {}
-        changed: dict[str, Json | None] = {}
-        for uid, raw in precincts.items():
-            uid = str(uid)
-            if isinstance(raw, dict) and self.raw.get(uid) != raw:
-                self.raw[uid] = raw
-                self.counts[uid] = self.counts.get(uid, 0) + 1
-                changed[uid] = self.record(uid, raw, wall)
-        for uid in [u for u in self.raw if u not in precincts]:
-            del self.raw[uid]
-            changed[uid] = None
-        summary = _summary(self.election, self.candidates, results, len(self.units),
-                           len(self.steps) + 1)
-        key = {k: v for k, v in summary.items() if k != "version"}
-        if not changed and key == self.summary_key and self.steps:
+        listed = results.get("precincts")
+        precincts = {str(uid): raw for uid, raw in listed.items()
+                     if isinstance(raw, dict) and raw.get("reporting", True) is not False} \
+            if isinstance(listed, dict) else {}
+        fresh = {uid: raw for uid, raw in precincts.items() if self.raw.get(uid) != raw}
+        gone = [uid for uid in self.raw if uid not in precincts]
+        summary = _summary(self.election, self.candidates, results, len(self.units), 0)
+        key = summary  # a recorded version is part of it: a new version is a new body
+        if not fresh and not gone and key == self.summary_key and self.steps:
             return
         self.summary_key = key
         if not self.steps and not _is_zero(summary):  # data from the first fetch: zero first
             zero = _summary(self.election, self.candidates, {}, len(self.units), 1)
             self.steps.append(Step(1, minute, zero, {}))
-            summary = _summary(self.election, self.candidates, results, len(self.units), 2)
-        self.steps.append(Step(len(self.steps) + 1, minute, summary, changed))
+        position = len(self.steps) + 1
+        summary = _summary(self.election, self.candidates, results, len(self.units), position)
+        changed: dict[str, Json | None] = {}
+        for uid, raw in fresh.items():
+            self.raw[uid] = raw
+            self.counts[uid] = self.counts.get(uid, 0) + 1
+            changed[uid] = self.record(uid, raw, wall, int(summary["version"]))
+        for uid in gone:
+            del self.raw[uid]
+            changed[uid] = None
+        self.steps.append(Step(position, minute, summary, changed))
 
 
 def read_timeline(head: RunHead) -> Timeline:

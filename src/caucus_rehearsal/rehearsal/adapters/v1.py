@@ -118,13 +118,16 @@ class ContractV1Adapter(TargetAdapter):
             detail, repeated = loads_counting_duplicates(detail_resp.content)
         except ValueError as exc:
             raise TargetProtocolError("GET /v1/results/precincts: answer is not JSON") from exc
-        precincts = {pid: {k: p.get(k) for k in DATA_FIELDS}
+        markers = ("channel", "version", "revision")  # kept when published (the replay's)
+        precincts = {pid: {**{k: p.get(k) for k in DATA_FIELDS},
+                           **{k: p[k] for k in markers if k in p}}
                      for pid, p in detail["precincts"].items()
                      if p.get("reporting", True)}  # not the zero rows
         out = {
             "precincts_total": summary["precincts_total"],
             "precincts_reporting": summary["precincts_reporting"],
             "statewide": summary["statewide"],
+            **{k: summary[k] for k in ("version", "published_at") if k in summary},
             "precincts": precincts,
         }
         duplicates = {pid: n for pid, n in repeated.items() if pid in precincts}
