@@ -9,6 +9,9 @@ One normalised shape for any target (``docs/run-directory.md``, "snapshots.jsonl
                                "delegates": {...}, "sde": {...}}},
      "duplicates": {"IA-0003": 2}}
 
+Optional version markers, when the target publishes them (contract v1 does; ``rehearse
+replay`` serves them as recorded): ``version`` and ``published_at`` beside the totals,
+and ``channel``, ``version`` and ``revision`` in a precinct.
 ``counties`` only when the target publishes county totals; ``duplicates`` (precinct id ->
 times the target listed it, 2 or more) only when it listed a precinct more than once,
 which a JSON object or a dict would otherwise hide. An adapter declares what its target

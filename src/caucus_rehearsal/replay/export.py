@@ -27,7 +27,7 @@ from caucus_rehearsal import rules
 from caucus_rehearsal.audit import PARTS, REQUIRED
 from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.replay.timeline import Json, Timeline, read_timeline
-from caucus_rehearsal.reports.rundir import RunHead
+from caucus_rehearsal.reports.rundir import RunHead, county_ratios
 from caucus_rehearsal.simulator.units import format_clock
 
 
@@ -60,17 +60,17 @@ def _ratios(roster: Json, state: dict[str, Json]) -> dict[str, float]:
                  if isinstance(p, dict) and "id" in p}
     counties = {str(c["name"]): c for c in roster.get("counties") or []
                 if isinstance(c, dict) and "name" in c}
+    ratio = county_ratios(roster)
     out: dict[str, float] = {}
     groups: dict[str, list[str]] = {}
     for uid in state:
         p = precincts.get(uid)
         if p is None:
             continue
-        county = counties.get(str(p.get("county")), {})
         if p.get("satellite"):
             groups.setdefault(str(p.get("county")), []).append(uid)
-        elif county.get("county_delegates"):
-            out[uid] = float(county["state_delegates"]) / float(county["county_delegates"])
+        else:
+            out[uid] = ratio.get(str(p.get("county")), 0.0)
     for name, members in groups.items():
         shares = rules.satellite_sde(float(counties.get(name, {}).get("state_delegates", 0)),
                                      [max(0, _int(state[u].get("attendance"))) for u in members])

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
+from caucus_rehearsal.published import DATA_FIELDS
 from caucus_rehearsal.reports.rundir import (
     FINAL_STEPS,
     RunHead,
@@ -42,7 +43,7 @@ from caucus_rehearsal.simulator.units import parse_clock
 
 Json = dict[str, Any]
 
-TALLIES = ("first", "final", "delegates", "sde")
+TALLIES = tuple(f for f in DATA_FIELDS if f != "attendance")
 """The per-candidate fields of a published precinct, in contract order."""
 
 _CHANNEL = {"app": "app", "hotline": "hotline", "paper": "hotline"}
