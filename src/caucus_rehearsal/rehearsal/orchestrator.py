@@ -270,6 +270,10 @@ def _chairs_all_done(p: Prepared) -> bool:
 
 
 def _status_line(p: Prepared, clock: SimClock, now: float) -> str:
+    if now < clock.t0_wall:
+        return (f"starting: Locust is spawning {len(p.night.plans)} chairs; the night begins "
+                f"at {format_clock(clock.sim_start_min)} in {clock.t0_wall - now:.0f} s "
+                f"(speed {clock.speed:g})")
     c = _live_counters(p.run_dir)
     n = len(p.night.plans)
     acked = int(c.get("units_acked", 0))
