@@ -95,6 +95,20 @@ def test_release_policies_and_the_halt() -> None:
     assert central.verify([0.0, 0.0, 1.0], [0.0] * 3, [5.0] * 3, 2) == [5.0, 5.0, 10.0]
 
 
+def test_verifier_shifts() -> None:
+    """One verifier until minute 10, nobody until 20, then two: a report started on duty
+    is finished (6 -> 12), the next waits for the shift at 20, and one who arrives at 5
+    takes the second desk at 20. Shifts that restate the staffing change nothing."""
+    verify = central.verify
+    assert verify([0, 0, 0, 5], [0] * 4, [6, 6, 6, 1], 1, ((10, 0), (20, 2))) == [6, 12, 26, 21]
+    assert verify([0, 0, 0], [0] * 3, [6] * 3, 1, ((10, 0),)) == [6, 12, math.inf]
+    times = [float(t) for t in range(0, 200, 7)]
+    plain = verify(times, [0.5] * len(times), [9.0] * len(times), 3)
+    assert verify(times, [0.5] * len(times), [9.0] * len(times), 3, ((50, 3),)) == plain
+    fewer = verify(times, [0.5] * len(times), [9.0] * len(times), 3, ((50, 1),))
+    assert all(a >= b for a, b in zip(fewer, plain, strict=True)) and fewer != plain
+
+
 def median_over_runs(scn: Scenario, metric: str, n: int = 120, runs: int = 6) -> float:
     units = tiny_roster(n, attendance=150).units
     return metric_quantiles(run_many(scn, units, runs))[metric]["p50"]

@@ -30,10 +30,14 @@ REPS = 25
 
 
 def hotline_only(operators: int, service_mean: float, patience_mean: float | None,
-                 seed: int = 7) -> Scenario:
-    """The M/M/c (patience None) or M/M/c+M scenario described above."""
+                 seed: int = 7, lines: int = 0, hold_capacity: int | None = None) -> Scenario:
+    """The M/M/c (patience None) or M/M/c+M scenario described above (``lines`` and
+    ``hold_capacity`` as in the scenario; the defaults hold everyone)."""
     raw = hotline_only_raw(W, service_mean, patience_mean, seed)
     raw["hotline"]["operators"] = operators
+    raw["hotline"]["lines"] = lines
+    if hold_capacity is not None:
+        raw["hotline"]["hold_capacity"] = hold_capacity
     return from_mapping(raw, "<test>")
 
 
@@ -64,6 +68,14 @@ def erlang_a_abandon(lam: float, mu: float, c: int, theta: float) -> float:
         p.append(p[-1] * lam / (min(n, c) * mu + max(n - c, 0) * theta))
     total = sum(p)
     return sum(pn * max(n - c, 0) * theta for n, pn in enumerate(p)) / total / lam
+
+
+def erlang_b(offered: float, c: int) -> float:
+    """Blocking probability of M/M/c/c (the Erlang B recursion)."""
+    b = 1.0
+    for k in range(1, c + 1):
+        b = offered * b / (k + offered * b)
+    return b
 
 
 def runs(scn: Scenario) -> list[NightResult]:
@@ -112,3 +124,37 @@ def test_erlang_a_direction_more_patience_fewer_abandons() -> None:
         return sum(c.outcome == "abandoned" for c in res.calls)
 
     assert abandoned(short) > abandoned(long_) > 0
+
+
+@pytest.mark.parametrize(("lines", "hold_capacity"), [(4, None), (0, 0), (9, 0)])
+def test_busy_probability_matches_erlang_b(lines: int, hold_capacity: int | None) -> None:
+    """Nobody can hold: as many lines as operators (callers hold on lines), or a phone
+    system that queues nobody (``hold_capacity = 0``, lines unlimited or more than the
+    operators): M/M/4/4, offered load 4.2, a busy signal with Erlang B's probability."""
+    c, mean_service = 4, 6.0
+    expected = erlang_b(N / W * mean_service, c)
+    fractions = []
+    for res in runs(hotline_only(c, mean_service, None, lines=lines,
+                                 hold_capacity=hold_capacity)):
+        calls = middle_calls(res)
+        assert all(cl.hold == 0 for cl in calls if cl.outcome == "answered")
+        fractions.append(float(np.mean([cl.outcome == "busy" for cl in calls])))
+    m, h = ci95(fractions)
+    assert abs(m - expected) <= h, (m, h, expected)
+
+
+def test_hold_capacity_bounds_the_queue_and_lines_the_talkers() -> None:
+    """With ``hold_capacity = 3`` never more than 3 callers hold at once (6 lines would
+    let only 2 hold), and 2 lines let only 2 of 4 operators talk."""
+    from caucus_rehearsal.simulator.series import queue_length
+
+    res = run_night(hotline_only(4, 6.0, None, lines=6, hold_capacity=3),
+                    tiny_roster(N, attendance=100).units, 0)
+    _, holding = queue_length(res)
+    assert holding.max() == 3
+    res = run_night(hotline_only(4, 6.0, None, lines=2, hold_capacity=50),
+                    tiny_roster(N, attendance=100).units, 0)
+    answered = sorted((c.dial + c.hold, c.dial + c.hold + c.service) for c in res.calls
+                      if c.outcome == "answered")
+    talking = max(sum(1 for s, e in answered if s <= t < e) for t, _ in answered)
+    assert talking == 2

@@ -2,7 +2,10 @@
 
 A caller first needs a line (``hotline.lines``; all busy is a busy signal), then waits on
 hold for an operator (``hotline.operators``, first come first served) until answered
-or until its patience runs out (``hotline.abandonment``). The operator's service time
+or until its patience runs out (``hotline.abandonment``). With ``hotline.hold_capacity``
+set, the phone system holds callers in its own queue instead: a caller who finds no
+operator free and that many callers already holding hears a busy signal, and at most
+``lines`` operators talk at once (``NightState`` sizes the pool so). The operator's service time
 includes reading the numbers back; with ``typo_rate`` one number is keyed wrong.
 Nuisance callers (``[adversaries]``) arrive as a Poisson stream from ``nuisance_start``
 while any chair may still call, and each holds an operator for ``nuisance_hold``.
@@ -23,13 +26,20 @@ CHUNK = 256
 """Nuisance callers drawn per block from the night's ``nuisance`` stream."""
 
 
+def queue_full(st: NightState) -> bool:
+    """Whether the phone system's own hold queue (``hotline.hold_capacity``) turns a
+    caller away: no operator free and the queue full (never when the option is unset)."""
+    ops = st.operators
+    return ops.free == 0 and ops.waiting >= st.hold_capacity
+
+
 def call(st: NightState, caller: int, call_no: int, patience: float,
          service: float) -> Generator[Any, Any, str]:
     """One dial by a nuisance caller; returns ``busy``, ``abandoned`` or ``answered``
     (after holding an operator for ``service`` minutes). Chairs dial in :func:`phone`."""
     env = st.env
     dial = env.now
-    if not st.lines.take():
+    if queue_full(st) or not st.lines.take():
         st.calls.append(Call(caller, call_no, dial, "busy", 0.0, 0.0))
         return "busy"
     wait = st.operators.acquire(patience if st.abandonment else math.inf)
@@ -66,12 +76,14 @@ def phone(st: NightState, i: int, ready_at: float = -math.inf,
     spent = st.phone_spent[i]  # minutes: busy-signal redials, other redials, holds, service
     patience, redial = st.behaviour.hold_patience[i], st.behaviour.redial_delay[i]
     capacity, timeout, abandonment = lines.capacity, env.timeout, st.abandonment
+    hold_capacity = st.hold_capacity
     draw, typo_rate = st.draws.next, st.scenario.hotline.typo_rate
     append = calls.append
     done, made = False, 0
     for k in range(st.scenario.people.max_calls if operators.servers else 0):
         dial, made = env.now, k + 1
-        if capacity and lines.busy >= capacity:  # busy signal: no line to hold on
+        if ((capacity and lines.busy >= capacity)  # busy signal: no line to hold on
+                or (not operators.free and operators.waiting >= hold_capacity)):
             append(make(Call, (i, k, dial, "busy", 0.0, 0.0, False)))
             spent[0] += redial[k]
         else:

@@ -44,8 +44,14 @@ class NightState:
         self.draws = EnvDraws(s.seed, replication, n)
         self.nuisance_rng = stream(s.seed, "night", replication, "nuisance")
         self.target = Pool(self.env, s.target.capacity)
-        self.operators = Pool(self.env, s.hotline.operators)
-        self.lines = Lines(s.hotline.lines)
+        h = s.hotline
+        if h.hold_capacity is None:  # callers hold on the lines
+            self.operators = Pool(self.env, h.operators)
+            self.lines = Lines(h.lines)
+        else:  # the phone system queues them; an answered call takes a line
+            self.operators = Pool(self.env, min(h.operators, h.lines or h.operators))
+            self.lines = Lines(0)
+        self.hold_capacity = math.inf if h.hold_capacity is None else h.hold_capacity
         self.abandonment = s.hotline.abandonment
         self.outages = [(o.start, o.start + o.duration) for o in s.target.outages]
         self.steps = APP_STEPS if s.app.photo else APP_STEPS[:-1]
@@ -114,7 +120,7 @@ def run_night(scenario: Scenario, units: tuple[Unit, ...], replication: int) -> 
     env.run(until=max(c.horizon, start + 1e-9))
     received = [t if t < c.horizon else INF for t in st.received]
     channel = [ch if t < INF else "none" for ch, t in zip(st.channel, received, strict=True)]
-    verified = central.verify(received, b.validate, b.verify, c.verifiers)
+    verified = central.verify(received, b.validate, b.verify, c.verifiers, c.shifts)
     published = central.publish(c, verified)
     outcomes = tuple(
         make(UnitOutcome, row) for row in zip(range(n), b.ready_at, channel, st.app_failures,

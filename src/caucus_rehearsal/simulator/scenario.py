@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from caucus_rehearsal.simulator.dists import Dist
 from caucus_rehearsal.simulator.gates import Gate, parse_gate
 from caucus_rehearsal.simulator.schema import spec
+from caucus_rehearsal.simulator.units import parse_clock
 
 WORKSHEET_ERROR_KINDS = (
     "arithmetic_slip",
@@ -156,8 +157,16 @@ class Hotline:
     """``[hotline]``: the phone hotline."""
 
     lines: int = spec("int", 85, min=0)
-    """Phone lines; a caller who finds all busy hears a busy signal (0 = unlimited)."""
+    """Phone lines; a caller who finds all busy hears a busy signal (0 = unlimited).
+    Without ``hold_capacity`` a caller on hold holds a line too, so at most
+    ``lines - operators`` callers can hold."""
     operators: int = spec("int", 50, min=0)
+    hold_capacity: int | None = spec("int", None, optional=True, min=0)
+    """Callers the phone system itself keeps on hold, in a queue of its own, beyond those
+    talking to an operator; a caller who finds no operator free and the queue full hears
+    a busy signal. A caller on hold then takes no line (a call being answered does: at
+    most ``lines`` operators talk at once, 0 = unlimited). Unset (the default): callers
+    hold on the lines, as above."""
     service_time: Dist = spec("dist", lambda: _d("lognormal", 6.0, 12.0))
     """One call, including reading the numbers back."""
     typo_rate: float = spec("prob", 0.01)
@@ -204,6 +213,13 @@ class Central:
 
     validation_time: Dist = spec("dist", lambda: _d("fixed", 0.5))
     verifiers: int = spec("int", 20, min=1)
+    """People verifying reports (until the first of ``shifts``)."""
+    shifts: tuple[tuple[float, int], ...] = spec(
+        "custom", (), parse=lambda raw: _shifts(raw),
+        expected="a table of clock times to verifiers on duty, like {\"23:00+1d\" = 4}")
+    """Verifiers on duty from each clock time on (``{"16:00+1d" = 8, "10:00+2d" = 13}``),
+    until the next; before the first, ``verifiers``. A verifier whose shift ends in the
+    middle of a report finishes it. ``--set central.shifts.23:00+1d=4`` sets one."""
     verification_time: Dist = spec("dist", lambda: _d("lognormal", 3.0, 8.0))
     """Checking one report against the worksheet photo or paper."""
     release_policy: str = spec("str", "continuous", choices=("continuous", "batches", "percent"))
@@ -300,6 +316,17 @@ class Scenario:
     @property
     def seed(self) -> int:
         return self.scenario.seed
+
+
+def _shifts(raw: object) -> tuple[tuple[float, int], ...]:
+    if not isinstance(raw, dict):
+        raise ValueError("a table of clock times to verifiers on duty, like {\"23:00+1d\" = 4}")
+    out = []
+    for clock, n in raw.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"shift {clock!r}: verifiers {n!r} must be a whole number >= 0")
+        out.append((parse_clock(clock), n))
+    return tuple(sorted(out))
 
 
 def _gates(raw: object) -> tuple[Gate, ...]:
