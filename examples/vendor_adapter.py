@@ -28,7 +28,13 @@ from typing import Any
 import httpx
 
 from caucus_rehearsal.errors import TargetUnreachable
-from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply, TargetAdapter, expect_json
+from caucus_rehearsal.rehearsal.adapters.base import (
+    HttpCall,
+    Reply,
+    TargetAdapter,
+    expect_json,
+    protocol_error,
+)
 from caucus_rehearsal.rehearsal.photo import worksheet_jpeg
 
 
@@ -86,7 +92,7 @@ class TallyExchangeAdapter(TargetAdapter):
             try:
                 return Reply("ok", token=str(json.loads(body)["session"]))
             except (ValueError, KeyError, TypeError):
-                return Reply("error", detail="session answer without a session")
+                return protocol_error(call, status, body, "a sign-in answer without a session")
         return reply
 
     def health(self, client: httpx.Client) -> None:

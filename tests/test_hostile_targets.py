@@ -49,3 +49,52 @@ def test_a_target_that_publishes_no_sde_fails_unless_its_adapter_says_so(
     assert "SDE that do not follow from their published delegates" in r.first_finding()
     assert r.summary["not_checked"] == ["counties"]
     assert r.rebuilt_identically()
+
+
+def test_a_wrong_shape_ends_the_run_with_exit_3_and_a_report(against: Against) -> None:
+    r = against("wrong-shape")
+    assert (r.code, r.summary["verdict"]) == (3, "error"), r.stdout + r.stderr
+    assert r.first_finding().startswith(
+        "The target broke the contract (reading the published results): "
+        "GET /v1/results/precincts answered 200 '[]' (TypeError: ")
+    assert r.run["status"] == "aborted"
+    assert r.run["target_error"]["call"] == "snapshot"
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert r.rebuilt_identically()
+
+
+def test_answers_the_adapter_cannot_read_end_with_exit_3(against: Against) -> None:
+    r = against("login-shape")
+    assert (r.code, r.summary["verdict"]) == (3, "error"), r.stdout + r.stderr
+    assert r.summary["target_errors"]["protocol_errors"] > 0
+    assert r.first_finding().endswith(
+        "of the target's answers to the load could not be read (protocol errors; e.g. "
+        "POST /v1/auth/chair answered 200 '{}': a sign-in answer without a token).")
+    assert r.run["status"] == "complete" and r.run.get("target_error") is None
+    assert r.rebuilt_identically()
+
+
+def test_an_audit_trail_that_never_ends_is_bounded(against: Against) -> None:
+    r = against("endless-audit")
+    assert (r.code, r.summary["verdict"]) == (3, "error"), r.stdout + r.stderr
+    err = r.run["target_error"]
+    assert (err["call"], err["kind"], err["endpoint"]) == ("audit", "protocol",
+                                                           "GET /v1/admin/audit")
+    assert "EndlessRead" in err["error"]
+    assert r.first_finding().startswith("The target broke the contract (reading the audit "
+                                        "trail): GET /v1/admin/audit answered 200 ")
+    assert r.rebuilt_identically()
+
+
+def test_an_adapter_whose_health_check_raises(hostile_target: Callable[[str], str],
+                                              rehearse: Callable[..., Any]) -> None:
+    r = rehearse("smoke", "--target", hostile_target("honest"), "--admin-token", "k3y",
+                 "--adapter", "tests.support.broken_adapters:RaisingHealth", "--speed", "2000",
+                 "--band-runs", "0")
+    assert (r.code, r.summary["verdict"]) == (3, "error"), r.stdout + r.stderr
+    assert r.first_finding() == (
+        "The target broke the contract (health check): GET /healthz answered 200 "
+        "'{\"status\": \"ok\", \"provisioned\": false, \"precincts\": 0}' "
+        "(RuntimeError: health check exploded).")
+    assert r.run["status"] == "aborted"
+    assert r.rebuilt_identically()

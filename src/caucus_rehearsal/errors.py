@@ -16,6 +16,8 @@ The reference server (``server/``) stands alone and does not use these.
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
@@ -68,9 +70,17 @@ class InputFileError(UsageError):
 
 
 class TargetError(RehearsalError):
-    """The system under test cannot be used."""
+    """The system under test cannot be used.
+
+    ``record``: what the run directory keeps of it (``run.json`` ``target_error``: the
+    call, the endpoint, the status and an excerpt of the answer), when it is known.
+    """
 
     exit_code = EXIT_TARGET
+
+    def __init__(self, message: str, record: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.record = record
 
 
 class TargetUnreachable(TargetError):

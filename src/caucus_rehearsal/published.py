@@ -75,3 +75,20 @@ def loads_counting_duplicates(data: bytes | str) -> tuple[Any, Counter[str]]:
         return dict(items)
 
     return json.loads(data, object_pairs_hook=pairs), repeated
+
+
+def shape_problem(results: object) -> str | None:
+    """Why ``results`` is not the normalised shape above (None: it is). Values inside a
+    precinct are not checked here: the report compares them."""
+    if not isinstance(results, dict):
+        return f"the published results are {type(results).__name__}, not an object"
+    precincts = results.get("precincts")
+    if not isinstance(precincts, dict):
+        return f"'precincts' is {type(precincts).__name__}, not an object of precincts"
+    for pid, entry in precincts.items():
+        if not isinstance(entry, dict):
+            return f"precinct {pid!r} is {type(entry).__name__}, not an object"
+    for key in ("statewide", "counties", "duplicates"):
+        if results.get(key) is not None and not isinstance(results[key], dict):
+            return f"'{key}' is {type(results[key]).__name__}, not an object"
+    return None

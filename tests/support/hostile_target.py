@@ -12,6 +12,7 @@ prints ``listening on http://127.0.0.1:PORT`` and serves until SIGTERM. Modes:
 - ``no-sde``: no SDE anywhere (precincts nor statewide);
 - ``cross-precinct``: a chair's session may write any precinct (last write wins);
 - ``wrong-shape``: ``GET /v1/results/precincts`` answers ``[]``;
+- ``login-shape``: a chair's sign-in answers ``200 {}`` (no token);
 - ``endless-audit``: the audit trail always has a next page.
 """
 
@@ -31,7 +32,7 @@ from typing import Any
 from caucus_rehearsal import rules
 
 MODES = ("honest", "inflate", "phantom", "no-sde", "cross-precinct", "wrong-shape",
-         "endless-audit")
+         "login-shape", "endless-audit")
 STEPS = {"attendance": "attendance", "first-alignment": "first",
          "final-alignment": "final", "worksheet": "worksheet"}
 WRITE = re.compile(r"^/v1/precincts/([^/]+)/([a-z-]+)$")
@@ -107,6 +108,7 @@ class Handler(BaseHTTPRequestHandler):
 
     state: State
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms stall
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -184,7 +186,8 @@ class Handler(BaseHTTPRequestHandler):
                 return
             token = secrets.token_hex(8)
             st.sessions[token] = body["precinct_id"]
-            self._send(200, {"token": token, "precinct_id": body["precinct_id"]})
+            self._send(200, {} if st.mode == "login-shape" else
+                       {"token": token, "precinct_id": body["precinct_id"]})
             return
         if path == "/v1/auth/operator":
             pws = {o["id"]: o["password"] for o in st.roster["operators"]}

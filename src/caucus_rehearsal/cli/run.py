@@ -2,18 +2,20 @@
 
 Without ``--target`` the bundled reference server is started on a free loopback port
 (its database in the run directory). Exit codes: 0 every gate passed, 1 a gate failed,
-2 bad input, 3 the target is unreachable or the run was interrupted (what was recorded
-is kept; ``rehearse report RUN_DIR`` finishes it).
+2 bad input, 3 the target is unreachable or broke the contract (the report says how) or
+the run was interrupted (what was recorded is kept; ``rehearse report RUN_DIR`` finishes
+it), 4 inconclusive.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.cli.common import add_scenario_args, scenario_from_args
-from caucus_rehearsal.errors import TargetUnreachable, UsageError
+from caucus_rehearsal.errors import TargetError, TargetUnreachable, UsageError
 
 
 def register(sub: Any) -> None:
@@ -55,7 +57,13 @@ def _speed(text: str) -> float | str:
 
 def run(args: argparse.Namespace) -> int:
     from caucus_rehearsal.rehearsal.adapters import DEFAULT_ADAPTER, load_adapter
-    from caucus_rehearsal.rehearsal.orchestrator import Target, auto_speed, play, prepare
+    from caucus_rehearsal.rehearsal.orchestrator import (
+        Target,
+        auto_speed,
+        play,
+        prepare,
+        record_target_error,
+    )
     from caucus_rehearsal.rehearsal.rundir import new_run_dir
     from caucus_rehearsal.server.faults import parse_fault
     from caucus_rehearsal.simulator.loader import resolve
@@ -111,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         target = Target(handle.url, handle.admin_token, reference=True,
                         base_faults=tuple(args.server_fault))
         print(f"reference server: {handle.url}")
+    failure: TargetError | None = None
     try:
         if auto:
             choice = auto_speed(prepared, target)
@@ -119,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
             prepared.run["speed"] = choice.speed
             prepared.run["speed_auto"] = choice.text()
         play(prepared, target, ui=args.ui)
+    except TargetError as exc:
+        # The target broke (or could not be reached): its report says how (exit 3).
+        failure = exc
+        record_target_error(run_dir, exc)
     finally:
         if handle is not None:
             handle.stop()
@@ -129,4 +142,6 @@ def run(args: argparse.Namespace) -> int:
     for text in outcome.findings[:3]:
         print(f"  - {text}")
     print(f"report: {run_dir / 'report.html'}")
+    if failure is not None:
+        print(f"rehearse: error: {failure}", file=sys.stderr)
     return outcome.exit_code

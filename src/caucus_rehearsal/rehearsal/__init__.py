@@ -7,7 +7,9 @@ request, its lateness and its event line), ``chair`` (a chair's night on its mod
 timeline), ``hotline`` / ``hotline_link`` (the run's one hotline pool, a modelled-time
 simulation reached through Locust's messages), ``extras`` (public readers and
 adversaries), ``users`` (the Locust user classes and hooks), ``options`` (custom Locust
-arguments), ``adapters`` (the target seam), ``photo`` (worksheet photos), ``provision``,
+arguments), ``adapters`` (the target seam), ``boundary`` (whatever an adapter raises, or
+a read that never ends, recorded as the target's protocol error), ``photo`` (worksheet
+photos), ``provision``,
 ``eventlog`` and ``rundir`` (run-directory files), ``speed`` (``--speed auto``) and
 ``orchestrator`` (``rehearse run``: everything around the Locust subprocess).
 

@@ -21,7 +21,7 @@ DATA_FINAL_STEPS = {("app", "final"), ("hotline", "report"), ("paper", "delivere
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 """One encoder for every line: ``json.dumps`` with options builds a new one per call."""
 
-FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error"})
+FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error", "protocol_error"})
 """Outcomes that count as errors of the target in the live status line."""
 
 

@@ -12,6 +12,7 @@ from locust import FastHttpUser, constant, task
 from locust.exception import StopUser
 
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall
+from caucus_rehearsal.rehearsal.boundary import adapter_failed, guarded
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone
 from caucus_rehearsal.rehearsal.process_state import state_of
@@ -75,9 +76,13 @@ class PublicReader(FastHttpUser):
             self.next = max(self.next, window[0])
         if self.next > ctx.end_wall:
             raise StopUser()
-        reply = send(self.client, ctx, ctx.adapter.results_call(self.etag),
-                     ctx.clock.sim(self.next), unit_id="", actor="reader", channel="public",
-                     reader=self.number).reply
+        try:
+            call = ctx.adapter.results_call(self.etag)
+        except Exception as exc:  # the boundary: recorded once, and this reader stops
+            adapter_failed(ctx.log, "", "reader", "public", exc)
+            raise StopUser() from None
+        reply = send(self.client, ctx, call, ctx.clock.sim(self.next), unit_id="",
+                     actor="reader", channel="public", reader=self.number).reply
         if reply.etag:
             self.etag = reply.etag
         self.next = max(self.next + self.interval, time.time())
@@ -104,7 +109,8 @@ class AdversaryUser(FastHttpUser):
             self.attacks.spawn(self._arrivals, ctx, "nuisance", a.nuisance_rate_per_min,
                              a.nuisance_start)
         for i in range(a.brute_force_attackers):
-            self.attacks.spawn(self._brute_force, ctx, i)
+            self.attacks.spawn(guarded, ctx.log, "", "adversary", "app", self._brute_force,
+                               ctx, i)
         self.attacks.join()
         raise StopUser()
 
@@ -131,7 +137,8 @@ class AdversaryUser(FastHttpUser):
             if phone is not None:
                 self._nuisance(ctx, phone, n, sim, seed)
             else:
-                self.attacks.spawn(self._attack, ctx, kind, n, sim, seed)
+                self.attacks.spawn(guarded, ctx.log, "", "adversary", "app", self._attack,
+                                   ctx, kind, n, sim, seed)
 
     def _attack(self, ctx: RunContext, kind: str, n: int, at: float, seed: int) -> None:
         rng = stream(seed, "attack")

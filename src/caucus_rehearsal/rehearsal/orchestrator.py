@@ -6,6 +6,12 @@ would gevent-patch it) and, while it runs, snapshots the published results, swit
 the scenario's scheduled faults at their simulated moments and prints a live status
 line; it stops when every chair is done or the scenario's end passes. Ctrl-C stops
 Locust, marks ``run.json`` interrupted, keeps everything and raises RunAborted.
+
+Every call through the adapter goes through the :class:`~.boundary.Boundary`: a target
+that breaks the contract (an answer the adapter cannot read, a read that never ends) is
+kept in ``run.json`` as ``target_error`` and raised as a TargetError (exit 3, after the
+report); a snapshot the target refuses or does not answer is recorded and the night goes
+on.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from typing import Any
 
 import httpx
 
-from caucus_rehearsal.errors import RunAborted, TargetError
+from caucus_rehearsal.errors import RunAborted, TargetError, TargetProtocolError
+from caucus_rehearsal.published import shape_problem
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
+from caucus_rehearsal.rehearsal.boundary import MAX_REQUESTS_PER_CALL, Boundary, Problem
 from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.context import LIVE_DIR
 from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body
@@ -94,11 +102,12 @@ def _adapter(p: Prepared, target: Target) -> TargetAdapter:
     return load_adapter(p.adapter_spec)(target.url, p.night.candidates, target.admin_token)
 
 
-def connect(p: Prepared, target: Target, client: httpx.Client) -> TargetAdapter:
-    """Check the target answers (TargetUnreachable, exit 3) and provision it."""
-    adapter = _adapter(p, target)
-    adapter.health(client)
-    adapter.provision(client, roster_body(p.night))
+def connect(p: Prepared, target: Target, boundary: Boundary) -> TargetAdapter:
+    """Check the target answers and provision it; a TargetError (exit 3) names the call
+    that failed and what the target answered."""
+    adapter = boundary.call("adapter", _adapter, p, target)
+    boundary.call("health", adapter.health, boundary.client)
+    boundary.call("provision", adapter.provision, boundary.client, roster_body(p.night))
     return adapter
 
 
@@ -106,8 +115,23 @@ def auto_speed(p: Prepared, target: Target) -> SpeedChoice:
     """``--speed auto``: probe the target (after provisioning it) and this machine."""
     timeout = max(5.0, p.scenario.live.request_timeout * 60)
     with httpx.Client(base_url=target.url, timeout=timeout) as client:
-        adapter = connect(p, target, client)
-        return choose_speed(adapter, client, p.night.plans, p.scenario)
+        boundary = Boundary(client)
+        adapter = connect(p, target, boundary)
+        return boundary.call("speed probe", choose_speed, adapter, client, p.night.plans,
+                             p.scenario)
+
+
+def record_target_error(run_dir: Path, exc: TargetError) -> None:
+    """Keep ``exc`` in ``run.json`` as ``target_error`` (unless one is kept already); a
+    run that had not finished is ``aborted``."""
+    path = run_dir / "run.json"
+    run = json.loads(path.read_text(encoding="utf-8"))
+    if run.get("target_error") is None:
+        run["target_error"] = exc.record or {"call": "", "kind": "protocol", "endpoint": "",
+                                             "status": 0, "excerpt": "", "error": str(exc)}
+    if run.get("status") in ("preparing", "running"):
+        run["status"], run["ended_wall"] = "aborted", time.time()
+    write_json(path, run)
 
 
 def locust_command(p: Prepared, target: Target, t0: float, run_s: float, ui: bool) -> list[str]:
@@ -134,11 +158,11 @@ class _Faults:
         self.enabled = bool(self.plan) and target.reference
         self.active: list[str] = []
 
-    def tick(self, adapter: TargetAdapter, client: httpx.Client, now: float) -> list[str]:
+    def tick(self, adapter: TargetAdapter, boundary: Boundary, now: float) -> list[str]:
         want = [f for at, until, f in self.plan if at <= now and (until is None or now < until)]
         if not self.enabled or want == self.active:
             return []
-        adapter.set_faults(client, self.base + want)
+        boundary.call("faults", adapter.set_faults, boundary.client, self.base + want)
         changed = [f"+{f}" for f in want if f not in self.active] + \
                   [f"-{f}" for f in self.active if f not in want]
         self.active = want
@@ -158,17 +182,37 @@ def _live_counters(run_dir: Path) -> dict[str, float]:
     return total
 
 
-def _snapshot(adapter: TargetAdapter, client: httpx.Client, clock: SimClock,
-              tag: str | None, force: bool) -> tuple[str | None, dict[str, Any]]:
+def _published(adapter: TargetAdapter, client: httpx.Client,
+               tag: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    """``adapter.published_since``, its results in the normalised shape or refused."""
+    new_tag, results = adapter.published_since(client, tag)
+    if results is not None and (why := shape_problem(results)) is not None:
+        raise TargetProtocolError(f"the adapter's published results: {why}")
+    return new_tag, results
+
+
+def _snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: str | None,
+              force: bool) -> tuple[str | None, str, TargetError | None]:
+    """(new tag, the snapshots.jsonl line, the protocol error that must end the run)."""
     now = time.time()
     line: dict[str, Any] = {"fetched_wall": round(now, 3), "sim_min": round(clock.sim(now), 3)}
+    failure: TargetError | None = None
     try:
-        new_tag, results = adapter.published_since(client, None if force else tag)
-    except (httpx.HTTPError, TargetError) as exc:
-        return tag, {**line, "status": 0, "results": None, "detail": str(exc)[:200]}
-    if results is None:
-        return new_tag, {**line, "status": 304, "results": None}
-    return new_tag, {**line, "status": 200, "results": results}
+        new_tag, results = boundary.call("snapshot", _published, adapter, boundary.client,
+                                         None if force else tag)
+        line.update(status=304 if results is None else 200, results=results)
+        return new_tag, json.dumps(line, separators=(",", ":"), allow_nan=False), None
+    except TargetError as exc:
+        line.update(status=0, results=None, detail=str(exc)[:200])
+        if exc.record is not None and exc.record.get("kind") == "protocol":
+            line["protocol_error"], failure = exc.record, exc
+    except (TypeError, ValueError) as exc:  # NaN, infinity, a set...: not JSON
+        problem = Problem("snapshot", "protocol", "", 0, "", f"{type(exc).__name__}: {exc}")
+        failure = TargetProtocolError(f"snapshot: the published results are not JSON ({exc})",
+                                      record=problem.as_json())
+        line.update(status=0, results=None, detail=str(failure)[:200],
+                    protocol_error=failure.record)
+    return tag, json.dumps(line, separators=(",", ":")), failure
 
 
 def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None = None,
@@ -177,7 +221,8 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
     sc = p.scenario
     timeout = max(5.0, sc.live.request_timeout * 60)
     client = httpx.Client(base_url=target.url, timeout=timeout)
-    adapter = connect(p, target, client)
+    boundary = Boundary(client)
+    adapter = connect(p, target, boundary)
     lead = lead_s if lead_s is not None else 4.0 + len(p.night.plans) / 400
     t0 = time.time() + lead
     clock = SimClock(t0, p.speed, sc.live.start)
@@ -200,8 +245,9 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
     if ui:
         out("Locust web UI: http://127.0.0.1:8089 (the night starts by itself)")
     all_done_since: float | None = None
+    failure: TargetError | None = None
     try:
-        while proc.poll() is None:
+        while proc.poll() is None and failure is None:
             now = time.time()
             if now > end_wall + STOP_GRACE_S:
                 out("rehearse: the scenario's end has passed; stopping Locust")
@@ -210,11 +256,15 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
                 all_done_since = now
             if all_done_since is not None and now > all_done_since + ALL_DONE_GRACE_S:
                 break  # Locust quits by itself when the chairs are done; the web UI does not
-            for change in faults.tick(adapter, client, now):
-                out(f"\n[{format_clock(clock.sim(now))}] fault {change}")
+            try:
+                for change in faults.tick(adapter, boundary, now):
+                    out(f"\n[{format_clock(clock.sim(now))}] fault {change}")
+            except TargetError as exc:
+                failure = exc
             if now >= next_snap:
-                tag, line = _snapshot(adapter, client, clock, tag, force=False)
-                snaps.write(json.dumps(line, separators=(",", ":")) + "\n")
+                tag, line, bad = _snapshot(adapter, boundary, clock, tag, force=False)
+                failure = failure or bad
+                snaps.write(line + "\n")
                 snaps.flush()
                 next_snap = now + snap_every
             if now >= next_status:
@@ -226,16 +276,25 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
     finally:
         _stop(proc)
         log.close()
+    stopped_early = failure is not None
     try:
-        _, line = _snapshot(adapter, client, clock, tag, force=True)
-        snaps.write(json.dumps(line, separators=(",", ":")) + "\n")
-        trail = adapter.audit(client)
+        _, line, bad = _snapshot(adapter, boundary, clock, tag, force=True)
+        snaps.write(line + "\n")
+        failure = failure or bad
+        # The trail has at most one item per request the night sent: more pages than
+        # that is a read that does not end.
+        c = _live_counters(p.run_dir)
+        bound = max(MAX_REQUESTS_PER_CALL, 2 * int(c.get("requests", 0) + len(p.night.plans)))
+        trail = boundary.call("audit", adapter.audit, client, limit=bound)
         if trail is not None:
             with (p.run_dir / "audit.jsonl").open("w", encoding="utf-8") as fh:
                 for item in trail:
                     fh.write(json.dumps(item, separators=(",", ":")) + "\n")
-    except (httpx.HTTPError, TargetError) as exc:
-        out(f"rehearse: could not read the final results or audit trail: {exc}")
+    except TargetError as exc:
+        if exc.record is not None and exc.record.get("kind") == "protocol":
+            failure = failure or exc
+        else:
+            out(f"rehearse: could not read the final results or audit trail: {exc}")
     finally:
         snaps.close()
         client.close()
@@ -243,7 +302,14 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
         out("")
     if status == "complete" and proc.returncode not in (0, 1, -signal.SIGTERM):
         status = "aborted"  # Locust itself failed (0: fine, 1: some requests failed)
-    write_json(p.run_dir / "run.json", {**run, "status": status, "ended_wall": time.time()})
+    if status == "complete" and stopped_early:
+        status = "aborted"  # the target broke the contract during the night
+    ended: dict[str, Any] = {**run, "status": status, "ended_wall": time.time()}
+    if failure is not None:
+        ended["target_error"] = failure.record
+    write_json(p.run_dir / "run.json", ended)
+    if failure is not None and status != "interrupted":
+        raise failure
     if status == "aborted":
         tail = (p.run_dir / "locust.log").read_text(errors="replace").strip().splitlines()
         raise RunAborted(f"Locust exited with code {proc.returncode}: "

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import gevent
 
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply
+from caucus_rehearsal.rehearsal.boundary import interpret
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.eventlog import FAILED_OUTCOMES
 
@@ -76,9 +77,10 @@ def send(client: Any, ctx: RunContext, call: HttpCall, at: float, *, unit_id: st
                 reply = Reply("timeout" if "timeout" in err or "timed out" in err
                               else "conn_error", detail=err[:200])
             else:
-                # geventhttpclient's headers look names up case-insensitively already.
-                reply = ctx.adapter.interpret(call, status, resp.headers or {},
-                                              resp.content or b"")
+                # geventhttpclient's headers look names up case-insensitively already;
+                # an answer the adapter cannot read is the target's protocol_error.
+                reply = interpret(ctx.adapter, call, status, resp.headers or {},
+                                  resp.content or b"")
             if reply.outcome in good:
                 resp.success()
             else:

@@ -26,6 +26,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from caucus_rehearsal.errors import RehearsalError
 from caucus_rehearsal.rehearsal import options
+from caucus_rehearsal.rehearsal.boundary import guarded
 from caucus_rehearsal.rehearsal.chair import run_chair, start_moment
 from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.context import RunContext
@@ -208,10 +209,12 @@ class ChairUser(FastHttpUser):
         group = Group()
         plan = ctx.claim()
         if plan is not None:
-            group.spawn(run_chair, self.client, ctx, phone, plan)
+            group.spawn(guarded, ctx.log, plan.unit_id, "chair", "app", run_chair,
+                        self.client, ctx, phone, plan)
         gevent.sleep(max(0.0, ctx.clock.t0_wall - time.time()))
         while (plan := ctx.claim()) is not None:
-            group.spawn(run_chair, self.client, ctx, phone, plan)
+            group.spawn(guarded, ctx.log, plan.unit_id, "chair", "app", run_chair,
+                        self.client, ctx, phone, plan)
         group.join()
         raise StopUser()
 

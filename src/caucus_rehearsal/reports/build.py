@@ -31,6 +31,7 @@ from caucus_rehearsal.reports.metrics import (
 from caucus_rehearsal.reports.page import render
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, reconcile
 from caucus_rehearsal.reports.rundir import RunDir, read_run_dir
+from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict, decide
 from caucus_rehearsal.simulator.gates import Gate
 from caucus_rehearsal.simulator.loader import load_scenario
@@ -42,9 +43,9 @@ SUMMARY_VERSION = 2
 
 @dataclass(frozen=True, slots=True)
 class ReportOutcome:
-    """What a report concluded: ``verdict`` "pass"/"fail"/"inconclusive", its ``exit_code``
-    (0/1/4), why it is inconclusive (``reasons``), whether the run was ``partial``, the
-    files written and the findings (most serious first)."""
+    """What a report concluded: ``verdict`` "pass"/"fail"/"inconclusive"/"error", its
+    ``exit_code`` (0/1/4/3), why it is inconclusive or an error (``reasons``), whether the
+    run was ``partial``, the files written and the findings (most serious first)."""
 
     verdict: str
     exit_code: int
@@ -134,7 +135,9 @@ def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: li
         "version": SUMMARY_VERSION,
         "verdict": verdict.verdict,
         "exit_code": verdict.exit_code,
-        "inconclusive_reasons": list(verdict.reasons),
+        "inconclusive_reasons": list(verdict.reasons) if verdict.verdict == "inconclusive"
+        else [],
+        "target_errors": target_errors(run).as_json(),
         "target_stopped": None if stopped is None else {
             "since": format_clock(stopped.since), "since_min": round(stopped.since, 3),
             "requests": stopped.requests, "unanswered": stopped.unanswered,

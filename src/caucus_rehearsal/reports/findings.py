@@ -9,6 +9,7 @@ from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.metrics import GateResult, Stopped, hotline, pct
 from caucus_rehearsal.reports.reconcile import Reconciliation, UnitResult
 from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict
 from caucus_rehearsal.simulator.units import format_clock
 
@@ -160,6 +161,10 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
         out.append(Finding(10, "fidelity", "The run did not keep its schedule ("
                            + "; ".join(fid.reasons) + "), but every gate's result holds "
                            "whatever that lateness."))
+    broken = target_errors(run)
+    if broken.any:
+        reason = broken.reason()
+        out.append(Finding(0, "target_error", reason[0].upper() + reason[1:] + "."))
     if run.partial:
         why = f"status '{run.status}'" + (
             f", cut-off {', '.join(run.truncated)}" if run.truncated else "")

@@ -21,7 +21,7 @@ from caucus_rehearsal.reports.rundir import Json, RunDir
 from caucus_rehearsal.simulator.gates import GATE_METRICS, Gate
 from caucus_rehearsal.simulator.units import format_clock
 
-FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error"})
+FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error", "protocol_error"})
 """Request outcomes that count as failures in ``error_rate`` (4xx answers do not)."""
 
 

@@ -37,6 +37,7 @@ h1{margin-bottom:.2em}h2{border-bottom:2px solid #e0e0e0;padding-bottom:.2em;mar
 .pass{background:#e8f5e9;color:#1b5e20;border:2px solid #2e7d32}
 .fail{background:#ffebee;color:#b71c1c;border:2px solid #c62828}
 .inconclusive{background:#fff8e1;color:#8d6e00;border:2px solid #f9a825}
+.error{background:#ede7f6;color:#4a148c;border:2px solid #6a1b9a}
 .partial{background:#fff8e1;border:2px solid #f9a825;padding:.5em .8em;border-radius:6px}
 ul.top li{font-size:1.1em;margin:.3em 0}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}

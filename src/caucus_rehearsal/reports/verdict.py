@@ -1,5 +1,8 @@
-"""The verdict of a run: pass, fail or inconclusive, and its exit code.
+"""The verdict of a run: pass, fail, inconclusive or error, and its exit code.
 
+- **error** (exit 3): the target broke the contract or could not be reached: an answer
+  its adapter could not read, a read that never ends, a call the run could not make
+  (:mod:`.target_errors`); the target's failure, named, before any gate;
 - **fail** (exit 1): a gate was judged failed (:func:`.fidelity.judge`), or the target
   stopped answering during the run;
 - **inconclusive** (exit 4): nothing failed, but the run cannot vouch for the target: no
@@ -16,18 +19,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK
+from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_TARGET
 from caucus_rehearsal.reports.metrics import GateResult, Stopped, answered, requests
 from caucus_rehearsal.reports.reconcile import Reconciliation
 from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.reports.target_errors import target_errors
 
-EXIT_CODES = {"pass": EXIT_OK, "fail": EXIT_GATE_FAILED, "inconclusive": EXIT_INCONCLUSIVE}
+EXIT_CODES = {"pass": EXIT_OK, "fail": EXIT_GATE_FAILED, "inconclusive": EXIT_INCONCLUSIVE,
+              "error": EXIT_TARGET}
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """``verdict`` (pass/fail/inconclusive), its exit code, and for an inconclusive run
-    the reasons, most basic first."""
+    """``verdict`` (pass/fail/inconclusive/error), its exit code, and for an inconclusive
+    or error run the reasons, most basic first."""
 
     verdict: str
     reasons: tuple[str, ...] = ()
@@ -41,6 +46,9 @@ def decide(run: RunDir, rec: Reconciliation, gates: list[GateResult],
            stopped: Stopped | None) -> Verdict:
     """The verdict of a run from its judged gates (which carry its fidelity) and its
     evidence."""
+    broken = target_errors(run)
+    if broken.any:
+        return Verdict("error", (broken.reason(),))
     if stopped is not None or any(g.status == "fail" for g in gates):
         return Verdict("fail")
     reasons: list[str] = []

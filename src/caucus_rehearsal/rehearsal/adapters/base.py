@@ -157,6 +157,24 @@ class TargetAdapter:
         return None
 
 
+EXCERPT_CHARS = 120
+"""Characters of an answer quoted in a protocol error."""
+
+
+def excerpt(body: bytes | str) -> str:
+    """The first :data:`EXCERPT_CHARS` characters of an answer, on one line."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+
+
+def protocol_error(call: HttpCall, status: int, body: bytes, why: str) -> Reply:
+    """The ``protocol_error`` reply to ``call``: endpoint, status, excerpt and why."""
+    return Reply("protocol_error",
+                 detail=f"{call.method} {call.name} answered {status} "
+                        f"{excerpt(body)!r}: {why}"[:300])
+
+
 def _short(body: bytes) -> str:
     return body[:200].decode("utf-8", "replace").replace("\n", " ")
 

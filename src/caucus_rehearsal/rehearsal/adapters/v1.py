@@ -16,6 +16,7 @@ from caucus_rehearsal.rehearsal.adapters.base import (
     TargetAdapter,
     expect_json,
     expect_ok,
+    protocol_error,
 )
 from caucus_rehearsal.rehearsal.photo import worksheet_jpeg
 
@@ -80,7 +81,7 @@ class ContractV1Adapter(TargetAdapter):
             try:
                 return Reply("ok", token=str(json.loads(body)["token"]))
             except (ValueError, KeyError, TypeError):
-                return Reply("error", detail="sign-in answer without a token")
+                return protocol_error(call, status, body, "a sign-in answer without a token")
         if call.step == "results":
             return Reply(reply.outcome, etag=headers.get("etag") or headers.get("ETag"))
         return reply
@@ -112,6 +113,9 @@ class ContractV1Adapter(TargetAdapter):
         if tag is not None and resp.status_code == 304:
             return tag, None
         summary = expect_json(resp, "GET /v1/results")
+        out: dict[str, Any] = {k: summary[k] for k in ("precincts_total", "precincts_reporting",
+                                                       "statewide")}
+        out.update({k: summary[k] for k in ("version", "published_at") if k in summary})
         detail_resp = client.get("/v1/results/precincts")
         expect_ok(detail_resp, "GET /v1/results/precincts")
         try:
@@ -119,17 +123,10 @@ class ContractV1Adapter(TargetAdapter):
         except ValueError as exc:
             raise TargetProtocolError("GET /v1/results/precincts: answer is not JSON") from exc
         markers = ("channel", "version", "revision")  # kept when published (the replay's)
-        precincts = {pid: {**{k: p.get(k) for k in DATA_FIELDS},
-                           **{k: p[k] for k in markers if k in p}}
-                     for pid, p in detail["precincts"].items()
-                     if p.get("reporting", True)}  # not the zero rows
-        out = {
-            "precincts_total": summary["precincts_total"],
-            "precincts_reporting": summary["precincts_reporting"],
-            "statewide": summary["statewide"],
-            **{k: summary[k] for k in ("version", "published_at") if k in summary},
-            "precincts": precincts,
-        }
+        out["precincts"] = precincts = {
+            pid: {**{k: p.get(k) for k in DATA_FIELDS}, **{k: p[k] for k in markers if k in p}}
+            for pid, p in detail["precincts"].items()
+            if p.get("reporting", True)}  # not the zero rows
         duplicates = {pid: n for pid, n in repeated.items() if pid in precincts}
         if duplicates:
             out["duplicates"] = duplicates
@@ -150,4 +147,8 @@ class ContractV1Adapter(TargetAdapter):
             items.extend(page["items"])
             if page.get("next_after") is None:
                 return items
+            if not page["items"] or int(page["next_after"]) <= after:
+                raise TargetProtocolError(
+                    f"GET /v1/admin/audit: next_after {page['next_after']!r} after {after} "
+                    f"with {len(page['items'])} items: the pages do not advance")
             after = int(page["next_after"])
