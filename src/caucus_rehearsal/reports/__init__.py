@@ -4,7 +4,8 @@
 ``rehearse report``). Modules: ``rundir`` reads the run directory, ``compare`` and
 ``reconcile`` classify every unit, ``consistency`` checks the published results against
 themselves and the roster, ``target_errors`` reads where the target broke the contract,
-``metrics`` measures the gate metrics, ``verdict`` decides, ``findings`` words them, ``charts``/``figures`` draw, ``page`` writes the HTML, ``build`` ties it up.
+``metrics`` measures the gate metrics, ``verdict`` decides, ``findings`` words them,
+``charts``/``figures`` draw, ``page`` writes the HTML, ``build`` ties it up.
 This package reads what ``simulator/`` defines and never imports locust, ``server/`` or
 ``rehearsal/``.
 """
