@@ -183,3 +183,16 @@ def test_pool_waits_for_every_party_that_may_still_call() -> None:
     assert pool.horizon() == 5.0 and pool.late == 0
     pool.bound("u1", math.inf)  # u1 gives up the phone; u2 is on its call, which ends by
     assert pool.advance() == [] and pool.horizon() == math.inf  # itself (a modelled hold)
+
+
+def test_pool_with_its_own_hold_queue_mirrors_the_night_model() -> None:
+    """``hotline.hold_capacity``: callers hold in the phone system's queue, not on lines;
+    at most ``lines`` operators talk; a full queue with no operator free is a busy signal."""
+    pool = HotlinePool(lines=1, operators=3, hold_capacity=2)  # one line: one operator talks
+    for i, at in enumerate((0.0, 1.0, 2.0, 3.0)):
+        pool.dial(f"c{i}", at, patience=100.0, service=10.0)
+    out = pool.advance(5.0)
+    assert _log(out) == [("c0", "answered", 0.0, 0.0), ("c3", "busy", 3.0, 0.0)]
+    assert pool.queue_len == 2  # c1, c2 hold without a line each
+    pool.finish("c0", 10.0)
+    assert _log(pool.advance(20.0)) == [("c1", "answered", 10.0, 9.0)]

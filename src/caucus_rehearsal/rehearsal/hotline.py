@@ -69,11 +69,21 @@ class _Call:
 
 
 class HotlinePool:
-    """``lines`` phone lines (0 = unlimited) and ``operators`` named ``op-01``..."""
+    """``lines`` phone lines (0 = unlimited) and ``operators`` named ``op-01``...
 
-    def __init__(self, lines: int, operators: int) -> None:
-        if lines < 0 or operators < 0:
-            raise ValueError(f"lines(={lines}) and operators(={operators}) must be >= 0")
+    With ``hold_capacity`` (``hotline.hold_capacity``, as the night model has it) the
+    phone system keeps callers on hold in a queue of its own: a caller who finds no
+    operator free and that many callers already holding hears a busy signal, a caller on
+    hold takes no line, and at most ``lines`` operators talk at once.
+    """
+
+    def __init__(self, lines: int, operators: int, hold_capacity: int | None = None) -> None:
+        if lines < 0 or operators < 0 or (hold_capacity is not None and hold_capacity < 0):
+            raise ValueError(f"lines(={lines}), operators(={operators}) and "
+                             f"hold_capacity(={hold_capacity}) must be >= 0")
+        self.hold_capacity = math.inf if hold_capacity is None else hold_capacity
+        if hold_capacity is not None:  # the phone system queues; an answered call takes a line
+            operators, lines = min(operators, lines or operators), 0
         self.lines = lines
         self.free_operators: deque[str] = deque(operator_ids(operators))
         self.lines_in_use = 0
@@ -197,7 +207,8 @@ class HotlinePool:
     # ---- the events ------------------------------------------------------------------
     def _take_dial(self, caller: str, at: float, out: list[Outcome]) -> None:
         call = self._calls[caller]
-        if self.lines and self.lines_in_use >= self.lines:
+        if (self.lines and self.lines_in_use >= self.lines) or (
+                not self.free_operators and len(self._hold) >= self.hold_capacity):
             del self._calls[caller]
             self._party_may_dial(caller, at)
             out.append(Outcome(caller, "busy", at, 0.0, None, len(self._hold), call.late_min))

@@ -47,9 +47,10 @@ class PoolKeeper:
     """
 
     def __init__(self, environment: Any, lines: int, operators: int, parties: Iterable[str],
-                 clock: Callable[[], SimClock | None], request_timeout_s: float) -> None:
+                 clock: Callable[[], SimClock | None], request_timeout_s: float,
+                 hold_capacity: int | None = None) -> None:
         self.env = environment
-        self.pool = HotlinePool(lines, operators)
+        self.pool = HotlinePool(lines, operators, hold_capacity)
         self.pool.expect(list(parties))
         self._clock_of = clock
         self.grace_s = STALL_GRACE_S + request_timeout_s

@@ -105,7 +105,8 @@ def _on_init(environment: Any, **_: Any) -> None:
             parties.append(NUISANCE_PARTY)
         st.keeper = PoolKeeper(environment, scenario.hotline.lines, scenario.hotline.operators,
                                parties, lambda: _clock(opts, scenario),
-                               scenario.live.request_timeout * 60)
+                               scenario.live.request_timeout * 60,
+                               scenario.hotline.hold_capacity)
         runner.register_message("chairs_done", _on_chairs_done)
     if not isinstance(runner, MasterRunner):
         state_of(environment).phone = HotlinePhone(environment)
