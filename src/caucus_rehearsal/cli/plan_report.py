@@ -80,7 +80,8 @@ def sentence(planner: Planner, result: PlanResult | None) -> str:
     text = (f"Answer: {label(ev.values)} (cost {ev.cost:g}) meets every goal: "
             f"{shares_text(ev, goals)}")
     if not ev.sure(goals):
-        text += f", within the interval's reach of the threshold after {ev.nights} nights"
+        text += (f" (on the estimate: an interval still reaches below the threshold after "
+                 f"{ev.nights} nights, --runs-max)")
     cheaper = [planner.evaluated[q] for q in result.neighbours if q in planner.evaluated]
     if cheaper:
         text += "; one step cheaper, " + "; ".join(
