@@ -75,22 +75,25 @@ def _gave_up(ctx: RunContext, plan: ChairPlan, channel: str, s: float, detail: s
 
 def _app(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
          tally: dict[str, Any], s: float) -> tuple[float, bool]:
+    """The app flow by the night model's rules (``simulator/app.py``): think before every
+    attempt; after a failure give up at ``app_max_failures`` failures or once
+    ``app_patience_min`` has passed since the start, else back off; a worksheet the
+    target refuses (422) is given up at once (no retry mends the numbers)."""
     steps = ["login", "attendance", "first", "final"] + (["photo"] if ctx.scenario.app.photo
                                                          else [])
     unit = ctx.night.roster.units[plan.unit_index]
     pin = wrong_pin(unit.chair.pin) if plan.app_status == "cannot_login" else unit.chair.pin
     rng = stream(ctx.scenario.seed, "live-confused", plan.unit_index)
-    patience_end = s + plan.app_patience_min
+    started = s
     failures, i, token, acked = 0, 0, "", False
     ready: float | None = None
     attempts = dict.fromkeys(steps, 0)
     while i < len(steps):
         step = steps[i]
-        if step != "login":
-            s += plan.think_time_min
+        s += plan.think_time_min
         phone.bound(plan.unit_id, s)  # the earliest this chair may now turn to the phone
-        if s > patience_end or s > ctx.end_sim:
-            _gave_up(ctx, plan, "app", s, "patience ran out")
+        if s > ctx.end_sim:
+            _gave_up(ctx, plan, "app", s, "the night ended")
             return s, acked
         sent_step = step
         if (plan.app_status == "confused" and step in ("attendance", "first")
@@ -125,6 +128,9 @@ def _app(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
             return s, acked
         if failures >= plan.app_max_failures:
             _gave_up(ctx, plan, "app", s, f"{failures} failures")
+            return s, acked
+        if s - started >= plan.app_patience_min:
+            _gave_up(ctx, plan, "app", s, f"patience ran out after {failures} failures")
             return s, acked
         # A Retry-After is the target's real time: one to one on the modelled clock.
         s += max(plan.backoff_min * 2 ** (failures - 1), (reply.retry_after_s or 0.0) / 60.0)

@@ -10,9 +10,9 @@ How a chair acts (the same rules as the model in :mod:`.night`):
 
 - at ``ready_at`` it starts on ``first_channel``;
 - on the app it walks the steps (sign in, attendance, first, final, photo), pausing
-  ``think_time_min`` before each; a failed step is retried after
-  ``backoff_min * 2**(failures - 1)``; after ``app_max_failures`` failures or
-  ``app_patience_min`` since its first app step it falls back to the hotline.
+  ``think_time_min`` before every attempt; after a failure it falls back to the hotline
+  once it has failed ``app_max_failures`` times or ``app_patience_min`` has passed since
+  it started, else it retries after ``backoff_min * 2**(failures - 1)``.
   ``cannot_login`` chairs always fail sign-in; ``confused`` chairs get a step wrong
   with probability ``confused_step_failure``;
 - on the hotline, call ``k`` (0-based, at most ``max_calls``) holds at most
