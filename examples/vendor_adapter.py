@@ -85,6 +85,8 @@ class TallyExchangeAdapter(TargetAdapter):
 
     def interpret(self, call: HttpCall, status: int, headers: Mapping[str, str],
                   body: bytes) -> Reply:
+        # call.step is the request (an attack keeps its builder's step; call.intent says
+        # "bad_pin", "replay"...): read every answer as what it is.
         if call.step in ("login", "operator_login") and status == 403:
             return Reply("unauthorized", detail="403 wrong precinct or code")
         reply = super().interpret(call, status, headers, body)

@@ -4,6 +4,7 @@ boundary names whatever an adapter raises on a broken target."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 
@@ -133,3 +134,19 @@ def test_the_normalised_shape_is_checked() -> None:
     assert shape_problem({"precincts": []}) == "'precincts' is list, not an object of precincts"
     assert shape_problem({"precincts": {"IA-1": 3}}) == "precinct 'IA-1' is int, not an object"
     assert shape_problem({"precincts": {}, "statewide": []}) == "'statewide' is list, not an object"
+
+
+def test_an_attack_keeps_its_request_step_and_says_its_intent() -> None:
+    ad = ContractV1Adapter("http://t", CANDS)
+    login = dataclasses.replace(ad.chair_login("IA-1", "000000"), intent="bad_pin")
+    assert (login.step, login.intent) == ("login", "bad_pin")
+    # A wrong-PIN sign-in answered 200 without a token is not a sign-in.
+    assert ad.interpret(login, 200, {}, b"[]").outcome == "protocol_error"
+    final = dataclasses.replace(
+        ad.chair_step("final", "IA-1", "tok", {"final": {}, "delegates": {}}, "k"),
+        intent="replay")
+    stored = ad.interpret(final, 201, {"Idempotent-Replayed": "true"}, b"{}")
+    again = ad.interpret(final, 201, {}, b"{}")
+    assert (stored.outcome, stored.replayed, again.replayed) == ("ok", True, False)
+    honest = dataclasses.replace(final, intent="honest")
+    assert ad.interpret(honest, 201, {}, b"{}").replayed is None

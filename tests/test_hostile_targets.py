@@ -98,3 +98,19 @@ def test_an_adapter_whose_health_check_raises(hostile_target: Callable[[str], st
         "(RuntimeError: health check exploded).")
     assert r.run["status"] == "aborted"
     assert r.rebuilt_identically()
+
+
+def test_writes_accepted_with_another_precinct_s_session_are_an_attack_not_data_loss(
+        against: Against) -> None:
+    r = against("cross-precinct", "--set", "adversaries.cross_precinct_rate_per_min=0.5")
+    s = r.summary
+    assert (r.code, s["verdict"]) == (1, "fail"), r.stdout + r.stderr
+    assert r.first_finding().startswith("The target accepted ")
+    assert "made with another precinct's credentials" in r.first_finding()
+    sec = s["security"]
+    assert sec["unauthorized_writes"] == sec["attacks"]["cross_precinct"]["accepted"] > 0
+    assert s["reconciliation"]["overwritten_by_attacker"] > 0
+    assert s["data_loss"] == 0 and s["mismatches"] == 0
+    gates = {g["metric"]: g["result"] for g in s["gates"]}
+    assert (gates["unauthorized_writes"], gates["data_loss"]) == ("fail", "pass")
+    assert r.rebuilt_identically()

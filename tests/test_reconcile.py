@@ -7,6 +7,7 @@ from pathlib import Path
 
 from caucus_rehearsal.reports.reconcile import CLASSES, reconcile
 from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.simulator.gates import GATE_METRICS, parse_gate
 from support.rundirs import RunBuilder, reported, tally
 
 T1 = tally(100, (60, 40), (58, 42), (2, 2))
@@ -71,7 +72,7 @@ def test_altered_by_the_target_names_field_and_values(tmp_path: Path) -> None:
     b.ack("U1", T1)
     b.snapshot(100.0, {"U1": pub})
     u = reconcile(read_run_dir(b.write())).units[0]
-    assert u.klass == "published_different"
+    assert u.klass == "published_altered"
     assert u.reason == ("the target altered what it acknowledged: "
                         "final/Beta: acknowledged 42, published 4")
     assert [d.text() for d in u.vs_truth] == ["final/Beta: truth 42, published 4"]
@@ -86,7 +87,7 @@ def test_truncated_by_the_target(tmp_path: Path) -> None:
     b.ack("U1", T1)
     b.snapshot(100.0, {"U1": pub})
     u = reconcile(read_run_dir(b.write())).units[0]
-    assert u.klass == "published_different"
+    assert u.klass == "published_altered"
     assert u.reason.startswith("the target truncated what it acknowledged: delegates: ")
     assert u.data_lost
 
@@ -100,7 +101,7 @@ def test_hotline_typo_is_a_difference_but_not_data_loss(tmp_path: Path) -> None:
     b.ack("U1", keyed)
     b.snapshot(100.0, {"U1": pub})
     u = reconcile(read_run_dir(b.write())).units[0]
-    assert u.klass == "published_different"
+    assert u.klass == "keyed_differently"
     assert u.reason == ("the number keyed differs from the worksheet: "
                         "first/Alpha: truth 60, published 6")
     assert not u.data_lost and not u.mismatched
@@ -136,7 +137,7 @@ def test_published_under_the_wrong_precinct(tmp_path: Path) -> None:
     rec = reconcile(read_run_dir(b.write()))
     u1, u2 = rec.units
     assert u1.klass == "published_correctly"
-    assert u2.klass == "published_twice_or_wrong_precinct"
+    assert u2.klass == "published_wrong_precinct"
     assert u2.published_as == "U1"
     assert u2.reason == "its published results are those reported by U1"
     assert u2.data_lost and u2.mismatched
@@ -185,9 +186,45 @@ def test_unknown_ids_and_a_different_winner_are_reported(tmp_path: Path) -> None
     assert rec.statewide.winner_differs
 
 
+def test_an_sde_of_the_target_s_own_is_another_difference(tmp_path: Path) -> None:
+    pub = copy.deepcopy(T1)
+    pub["sde"]["Alpha"] = 0.75  # counts as acknowledged; the target's SDE off the truth
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.ack("U1", T1)
+    b.snapshot(100.0, {"U1": pub})
+    u = reconcile(read_run_dir(b.write())).units[0]
+    assert (u.klass, u.data_lost, u.mismatched) == ("published_different", False, False)
+    assert u.reason == "published differs from the truth: sde/Alpha: truth 0.5000, published 0.7500"
+
+
+def test_a_precinct_an_attacker_overwrote_is_not_data_loss(tmp_path: Path) -> None:
+    pub = copy.deepcopy(T1)
+    pub["attendance"] = 50  # U2's attendance, written with U2's session
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.unit("U2", T2)
+    b.ack("U1", T1)
+    b.ack("U2", T2)
+    b.event("U1", "app", "cross_precinct", "ok", 80.0, {"attendance": 50}, actor="adversary",
+            session_of="U2")
+    b.snapshot(100.0, {"U1": pub, "U2": T2})
+    u = reconcile(read_run_dir(b.write())).units[0]
+    assert (u.klass, u.data_lost, u.mismatched) == ("overwritten_by_attacker", False, False)
+    assert u.reason == ("the target accepted a write to it with U2's session: "
+                        "attendance: truth 100, published 50")
+
+
 def test_every_class_has_a_case_here() -> None:
     # The tests above cover each class; this keeps the list honest when one is added.
     assert set(CLASSES) == {
-        "published_correctly", "published_different", "acknowledged_not_published",
-        "never_acknowledged", "published_twice_or_wrong_precinct", "worksheet_error_caught",
-        "worksheet_error_published"}
+        "published_correctly", "acknowledged_not_published", "published_altered",
+        "published_wrong_precinct", "overwritten_by_attacker", "worksheet_error_published",
+        "keyed_differently", "published_different", "worksheet_error_caught",
+        "never_acknowledged"}
+
+
+def test_each_class_is_a_gate_metric_in_the_same_words() -> None:
+    for klass, words in CLASSES.items():
+        assert GATE_METRICS[klass] == "units " + words
+        assert parse_gate(f"{klass} == 0").metric == klass

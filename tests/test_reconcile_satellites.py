@@ -72,7 +72,7 @@ def test_a_count_difference_is_still_flagged(tmp_path: Path) -> None:
     wrong["first"]["Alpha"] = 7  # the target altered a count
     b.snapshot(90.0, {"A": wrong, "B": with_sde(B, 0.75, 0.75)})
     a = reconcile(read_run_dir(b.write(roster=ROSTER))).units[0]
-    assert (a.klass, a.mismatched) == ("published_different", True)
+    assert (a.klass, a.mismatched) == ("published_altered", True)
     assert [d.text("acknowledged", "published") for d in a.vs_ack] == [
         "first/Alpha: acknowledged 6, published 7"]
 

@@ -42,8 +42,8 @@ def test_lost_and_altered_precincts_fail_and_are_named(tmp_path: Path) -> None:
     gate = {g["metric"]: g for g in s["gates"]}
     assert (gate["data_loss"]["value"], gate["data_loss"]["result"]) == (3.0, "fail")
     assert (gate["mismatches"]["value"], gate["mismatches"]["result"]) == (1.0, "fail")
-    assert out.findings[0] == ("2 precincts acknowledged by the server (20:10 to 20:20) never "
-                               "appeared in the published results: P U3 (Adair, U3), "
+    assert out.findings[0] == ("2 precincts were acknowledged by the server but never "
+                               "published (data loss) (20:10 to 20:20): P U3 (Adair, U3), "
                                "P U5 (Adair, U5).")
     html = (b.path / "report.html").read_text()
     assert "P U3 (Adair, U3)" in html and "Verdict: FAIL" in html

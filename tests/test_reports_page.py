@@ -51,8 +51,8 @@ def test_top_findings_are_plain_and_do_not_repeat_a_gate(tmp_path: Path) -> None
     b = lost_night(tmp_path / "run", 10, 4)
     out = build_report(b.path)
     assert out.findings[:2] == (
-        "4 precincts acknowledged by the server (20:00 to 20:03) never appeared in the "
-        "published results: P U00 (Adair, U00), P U01 (Adair, U01), P U02 (Adair, U02), "
+        "4 precincts were acknowledged by the server but never published (data loss) (20:00 "
+        "to 20:03): P U00 (Adair, U00), P U01 (Adair, U01), P U02 (Adair, U02), "
         "P U03 (Adair, U03).",
         "Only 6 of 10 precincts (60%) were published by 22:00 (gate "
         "'published_fraction >= 0.9 by 22:00').")
@@ -65,7 +65,8 @@ def test_a_long_class_list_shows_20_and_collapses_the_rest(tmp_path: Path) -> No
     html = (b.path / "report.html").read_text()
     section = html.split("<h3 id='class-acknowledged_not_published'>", 1)[1]
     section = section.split("<h3", 1)[0].split("<h2", 1)[0]
-    assert section.startswith("Acknowledged but not published (data loss): 27</h3>")
+    assert section.startswith("Acknowledged by the server but never published (data loss): "
+                              "27</h3>")
     shown, rest = section.split("<details>", 1)
     assert len(re.findall(r"<tr><td>P U", shown)) == 20
     assert rest.startswith("<summary>Show the other 7</summary>")

@@ -146,6 +146,9 @@ class AdversaryUser(FastHttpUser):
         unit = units[int(rng.integers(0, len(units)))]
         ad = ctx.adapter
         good = REFUSALS
+        attacked = unit.unit_id  # the precinct the request is about
+        payload: dict[str, Any] | None = None
+        extra: dict[str, Any] = {}
         if kind == "bad_pin":
             pin = f"{int(rng.integers(0, 1_000_000)):06d}"
             if pin == unit.chair.pin:
@@ -167,14 +170,16 @@ class AdversaryUser(FastHttpUser):
             if kind == "replay":
                 call = ad.chair_step("final", victim, token, tally, key=f"{victim}:final")
                 good = frozenset({"ok", "rejected"})
+                attacked = victim
             else:
                 if unit.unit_id == victim:
                     return
                 call = ad.chair_step("attendance", unit.unit_id, token, tally,
                                      key=f"x-{victim}-{n}")
-        call = dataclasses.replace(call, step=kind, name=f"{call.name} [{kind}]")
-        send(self.client, ctx, call, at, unit_id=unit.unit_id, actor="adversary",
-             channel="app", attempt=n, good=good)
+                payload, extra = {"attendance": tally["attendance"]}, {"session_of": victim}
+        call = dataclasses.replace(call, intent=kind, name=f"{call.name} [{kind}]")
+        send(self.client, ctx, call, at, unit_id=attacked, actor="adversary",
+             channel="app", attempt=n, good=good, payload=payload, **extra)
 
     def _nuisance(self, ctx: RunContext, phone: HotlinePhone, n: int, at: float,
                   seed: int) -> None:
@@ -210,7 +215,8 @@ class AdversaryUser(FastHttpUser):
             n += 1
             pin = (pin + 1) % 1_000_000
             call: HttpCall = ctx.adapter.chair_login(unit.unit_id, f"{pin:06d}")
-            call = dataclasses.replace(call, step="bad_pin", name=f"{call.name} [brute_force]")
+            call = dataclasses.replace(call, intent="bad_pin",
+                                       name=f"{call.name} [brute_force]")
             send(self.client, ctx, call, sim, unit_id=unit.unit_id, actor="adversary",
                  channel="app", attempt=n, good=REFUSALS, attacker=i)
             sim += BRUTE_EVERY_MIN

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import gevent
 
+from caucus_rehearsal.attacks import HONEST
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply
 from caucus_rehearsal.rehearsal.boundary import interpret
 from caucus_rehearsal.rehearsal.context import RunContext
@@ -62,7 +63,8 @@ def send(client: Any, ctx: RunContext, call: HttpCall, at: float, *, unit_id: st
     """
     intended = ctx.clock.wall(at)
     wait_until(intended)
-    rid = ctx.request_id(unit_id, call.step)
+    step = call.step if call.intent == HONEST else call.intent  # an attack: its name
+    rid = ctx.request_id(unit_id, step)
     headers = dict(call.headers)
     headers["X-Request-Id"] = rid
     ctx.in_flight += 1
@@ -93,7 +95,7 @@ def send(client: Any, ctx: RunContext, call: HttpCall, at: float, *, unit_id: st
     if log:
         late_s = max(0.0, sent - intended)
         record: dict[str, Any] = {
-            "unit_id": unit_id, "actor": actor, "channel": channel, "step": call.step,
+            "unit_id": unit_id, "actor": actor, "channel": channel, "step": step,
             "attempt": attempt, "sim_min": round(at, 4), "intended_wall": intended,
             "sent_wall": sent, "late_ms": round(late_s * 1000.0, 3),
             "late_min": round(ctx.clock.sim_minutes(late_s), 4),
@@ -106,6 +108,8 @@ def send(client: Any, ctx: RunContext, call: HttpCall, at: float, *, unit_id: st
             record["late_target_ms"] = round(min(late_s, ready_wall - intended) * 1000.0, 3)
         if payload is not None:
             record["payload"] = payload
+        if reply.replayed is not None:
+            record["replayed"] = reply.replayed
         record.update(extra)
         ctx.log(**record)
     return Sent(reply, done - sent, done)

@@ -31,6 +31,7 @@ from caucus_rehearsal.reports.metrics import (
 from caucus_rehearsal.reports.page import render
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, reconcile
 from caucus_rehearsal.reports.rundir import RunDir, read_run_dir
+from caucus_rehearsal.reports.security import security, security_json
 from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict, decide
 from caucus_rehearsal.simulator.gates import Gate
@@ -160,6 +161,7 @@ def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: li
         "published_fields": sorted(run.published_fields),
         "not_checked": not_checked(run),
         "published_consistency": consistency_json(rec.consistency),
+        "security": security_json(security(run)),
         "statewide": {"truth": sw.truth, "published": sw.published,
                       "truth_sde_leader": list(sw.truth_winner),
                       "published_sde_leader": list(sw.published_winner),

@@ -19,10 +19,11 @@ from caucus_rehearsal.reports.rundir import Json
 from caucus_rehearsal.simulator.units import format_clock
 
 CLASS_COLOURS = {
-    "published_correctly": "#2e7d32", "published_different": "#ef6c00",
-    "acknowledged_not_published": "#c62828", "never_acknowledged": "#757575",
-    "published_twice_or_wrong_precinct": "#6a1b9a", "worksheet_error_caught": "#0277bd",
-    "worksheet_error_published": "#ad1457",
+    "published_correctly": "#2e7d32", "acknowledged_not_published": "#c62828",
+    "published_altered": "#e53935", "published_wrong_precinct": "#6a1b9a",
+    "overwritten_by_attacker": "#4a148c", "worksheet_error_published": "#ad1457",
+    "keyed_differently": "#ffb300", "published_different": "#ef6c00",
+    "worksheet_error_caught": "#0277bd", "never_acknowledged": "#757575",
 }
 CHANNEL_COLOURS = {"app": "#1565c0", "hotline": "#f9a825", "paper": "#6d4c41"}
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES, DATA_FIELDS, PUBLISHABLE
 from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.metrics import GateResult, Stopped, hotline, pct
-from caucus_rehearsal.reports.reconcile import Reconciliation, UnitResult
+from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, UnitResult
 from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.reports.security import finding_texts as security_texts
+from caucus_rehearsal.reports.security import security
 from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict
 from caucus_rehearsal.simulator.units import format_clock
@@ -122,6 +124,48 @@ def consistency_findings(rec: Reconciliation) -> list[Finding]:
     return out
 
 
+CLASS_RANKS = {"acknowledged_not_published": 2, "overwritten_by_attacker": 2,
+               "published_altered": 3, "published_wrong_precinct": 3,
+               "worksheet_error_published": 7, "keyed_differently": 7,
+               "published_different": 7, "never_acknowledged": 8,
+               "worksheet_error_caught": 9}
+"""How serious a finding about each class of units is (lower: more); the precincts
+published correctly are said last."""
+
+AGGREGATES = {"data_loss": {"acknowledged_not_published", "published_altered",
+                            "published_wrong_precinct"},
+              "mismatches": {"published_altered", "published_wrong_precinct"}}
+"""The gate metrics that sum classes: their failure is said by the classes' findings."""
+
+
+def class_findings(rec: Reconciliation,
+                   by_class: dict[str, list[UnitResult]]) -> list[Finding]:
+    """One finding per class of units that went wrong, in the class's own words (those of
+    its gate metric, ``simulator.gates.UNIT_CLASSES``), keyed by the class."""
+    out: list[Finding] = []
+    n = len(rec.units)
+    for klass, rank in CLASS_RANKS.items():
+        units = by_class.get(klass, [])
+        if not units or (not rec.has_snapshots and klass != "never_acknowledged"):
+            continue
+        were = "was" if len(units) == 1 else "were"
+        head = f"{_plural(len(units), 'precinct')} {were} {CLASSES[klass]}"
+        if klass == "never_acknowledged":
+            text = (f"{_plural(len(units), 'precinct')} of {n} {were} {CLASSES[klass]} "
+                    f"(e.g. {unit_name(units[0])}: {units[0].reason}).")
+        elif klass == "acknowledged_not_published":
+            acked = sorted(u.ack_min for u in units if u.ack_min is not None)
+            span = f" ({format_clock(acked[0])} to {format_clock(acked[-1])})" \
+                if len(acked) > 1 else ""
+            text = f"{head}{span}: {_names(units)}."
+        elif klass == "worksheet_error_caught":
+            text = f"{head}: {_names(units)}."
+        else:
+            text = f"{head}: {_names(units)} (e.g. {units[0].reason})."
+        out.append(Finding(rank, klass, text))
+    return out
+
+
 def not_checked(run: RunDir) -> list[str]:
     """What the target does not publish (words of ``PUBLISHABLE``), so nothing checked it."""
     return [w for w in PUBLISHABLE if w not in run.published_fields]
@@ -173,44 +217,21 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
     if not rec.has_snapshots:
         out.append(Finding(1, "no_snapshots", "No snapshot of the published results was "
                            "recorded, so nothing could be checked against what was published."))
-    lost = by_class["acknowledged_not_published"]
-    if lost and rec.has_snapshots:
-        acked = sorted(u.ack_min for u in lost if u.ack_min is not None)
-        span = f" ({format_clock(acked[0])} to {format_clock(acked[-1])})" \
-            if len(acked) > 1 else ""
-        out.append(Finding(2, "data_loss", f"{_plural(len(lost), 'precinct')} acknowledged by "
-                           f"the server{span} never appeared in the published results: "
-                           f"{_names(lost)}."))
-    altered = [u for u in rec.units if u.mismatched]
-    if altered:
-        out.append(Finding(3, "mismatches", f"{_plural(len(altered), 'precinct')} "
-                           f"{'was' if len(altered) == 1 else 'were'} published differently "
-                           f"from what the server acknowledged: {_names(altered)} (e.g. "
-                           f"{altered[0].vs_ack[0].text('acknowledged', 'published')})."))
+    out += class_findings(rec, by_class)
+    out += [Finding(rank, key, text) for rank, key, text in security_texts(security(run))]
     out += consistency_findings(rec)  # before the leader: they explain a wrong one
     sw = rec.statewide
     if sw.winner_differs:
         shown, true = " / ".join(sw.published_winner), " / ".join(sw.truth_winner)
         out.append(Finding(4, "winner", f"The published SDE leader ({shown}) is not the true "
                            f"leader ({true})."))
-    wrong = by_class["published_twice_or_wrong_precinct"]
-    if wrong:
-        out.append(Finding(5, "wrong_precinct", f"{_plural(len(wrong), 'precinct')} show "
-                           f"another precinct's results: {_names(wrong)}."))
     said = {f.key for f in out}
+    for aggregate, parts in AGGREGATES.items():
+        if said & parts:
+            said.add(aggregate)
     for g in gates:
         if g.status == "fail" and g.gate.metric not in said:
             out.append(Finding(6, f"gate:{g.gate}", _gate_text(g, run, n)))
-    ws_pub = by_class["worksheet_error_published"]
-    if ws_pub:
-        out.append(Finding(7, "worksheet_published", f"{_plural(len(ws_pub), 'worksheet error')}"
-                           f" reached the public results: {_names(ws_pub)}."))
-    diff_pub = by_class["published_different"]
-    other = [u for u in diff_pub if not u.mismatched]
-    if other:
-        out.append(Finding(7, "different", f"{_plural(len(other), 'precinct')} "
-                           f"{'was' if len(other) == 1 else 'were'} published with a difference "
-                           f"from the truth: {_names(other)}."))
     shared = [u for u in rec.units if u.sde_shared_with_lost]
     if shared:
         groups = sorted({u.sde_shared_with_lost for u in shared})
@@ -219,15 +240,6 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
                            "satellites the server acknowledged but never published, so the "
                            "published SDE of these groups fall short by the lost satellites' "
                            "share."))
-    never = by_class["never_acknowledged"]
-    if never:
-        out.append(Finding(8, "never", f"{_plural(len(never), 'precinct')} of {n} never got "
-                           f"{'its' if len(never) == 1 else 'their'} results acknowledged "
-                           f"(e.g. {unit_name(never[0])}: {never[0].reason})."))
-    caught = by_class["worksheet_error_caught"]
-    if caught:
-        out.append(Finding(9, "caught", f"The target's validation caught "
-                           f"{_plural(len(caught), 'worksheet error')}: {_names(caught)}."))
     unchecked = not_checked(run)
     missing = [w for w in unchecked if w in CONTRACT_V1_PUBLISHES]
     if missing and rec.has_snapshots:
@@ -240,8 +252,8 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
         scope = "" if not missing else " in what the target publishes (" + ", ".join(
             PUBLISHABLE[w] for w in PUBLISHABLE if w in run.published_fields
             and w in DATA_FIELDS) + ")"
-        out.append(Finding(20, "correct", f"{len(good)} of {n} precincts were published "
-                           f"exactly as the truth{scope}."))
+        out.append(Finding(20, "published_correctly", f"{len(good)} of {n} precincts were "
+                           f"{CLASSES['published_correctly']}{scope}."))
     measured = [g for g in gates if g.status in ("pass", "fail", "inconclusive")]
     if measured and all(g.status == "pass" for g in measured):
         out.append(Finding(21, "gates", f"All {_plural(len(measured), 'measured gate')} "

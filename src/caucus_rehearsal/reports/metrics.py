@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from caucus_rehearsal.reports import consistency
+from caucus_rehearsal.reports import consistency, security
 from caucus_rehearsal.reports.fidelity import Fidelity, judge
 from caucus_rehearsal.reports.fidelity import measure as measure_fidelity
 from caucus_rehearsal.reports.reconcile import Reconciliation
@@ -197,14 +197,16 @@ def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) ->
         acks = received_curve(rec)
         got = len([a for a in acks if by is None or a <= by + 1e-9])
         return Measure(got / n, f"at {format_clock(by)}" if by is not None else "at the end")
-    if metric in ("data_loss", "mismatches", "worksheet_errors_published"):
+    if metric in ("data_loss", "mismatches") or metric in rec.counts:
         if not rec.has_snapshots:
             return Measure(None, "no snapshot of the published results")
         if metric == "data_loss":
             return Measure(float(sum(u.data_lost for u in rec.units)))
         if metric == "mismatches":
             return Measure(float(sum(u.mismatched for u in rec.units)))
-        return Measure(float(rec.counts["worksheet_error_published"]))
+        return Measure(float(rec.counts[metric]), f"of {n} units")
+    if metric in security.METRICS:
+        return Measure(*security.measure(security.security(run), metric))
     if metric in consistency.METRICS:
         return Measure(*consistency.measure(rec.consistency, metric))
     reqs = requests(run.events)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence, Sized
 from html import escape
 from typing import Any
 
+from caucus_rehearsal.attacks import ATTACKS
 from caucus_rehearsal.published import PUBLISHABLE
 from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.figures import Chart
@@ -20,6 +21,7 @@ from caucus_rehearsal.reports.findings import Finding, unit_name
 from caucus_rehearsal.reports.metrics import GateResult, hotline
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation
 from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.reports.security import security
 from caucus_rehearsal.simulator.units import format_clock
 
 ROWS_OPEN = 20
@@ -217,6 +219,27 @@ def _consistency(rec: Reconciliation) -> str:
     return out
 
 
+def _security(run: RunDir) -> str:
+    """What each kind of attack got from the target."""
+    s = security(run)
+    if not s.any:
+        return "<p>No attack was made (the scenario's <code>[adversaries]</code> send none).</p>"
+    rows = [(kind, t["sent"], t["refused"], t["accepted"], t["failed"], ATTACKS[kind])
+            for kind, t in s.tried.items()]
+    out = ("<p>An accepted attack is the target's failure; a refusal is it doing its "
+           "job.</p>" + _table(("attack", "sent", "refused", "accepted", "failed", "what"),
+                               rows, num=(1, 2, 3, 4)))
+    figures = [("writes accepted with another precinct's session", len(s.unauthorized)),
+               ("wrong PINs accepted", len(s.wrong_pins)),
+               ("replays stored again as a new version", len(s.replays_stored)),
+               ("replays accepted without saying whether stored again", s.replays_unclear),
+               ("malformed bodies accepted", len(s.malformed)),
+               ("most wrong PINs in a row without a lockout"
+                + (f" (at {s.guessing[0]})" if s.guessing[1] else ""), s.guessing[1]),
+               ("precincts whose chair an attacker locked out", len(s.chairs_locked_out))]
+    return out + _table(("figure", "value"), figures, num=(1,))
+
+
 def _checked(run: RunDir) -> str:
     """What the target publishes (its adapter's declaration): what the report checked."""
     rows = [(label, "checked" if word in run.published_fields
@@ -264,6 +287,7 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
               "<h2>Precincts not published correctly</h2>", _units(rec),
               "<h2>Statewide totals</h2>", _statewide(rec),
               "<h2>Published consistency</h2>", _consistency(rec),
+              "<h2>Security</h2>", _security(run),
               "<h2>Hotline</h2>", _hotline(run),
               "<h2>Schedule fidelity</h2>", _fidelity(fidelity),
               _locust(run), "<h2>Charts</h2>"]

@@ -5,21 +5,27 @@ reported (``plan.jsonl``, errors included), what the target **acknowledged** (th
 steps of ``events.jsonl`` with outcome ``ok``, merged in send order, up to the last ``ok``
 final step) and what it **published** (the last snapshot, plus the history of snapshots).
 
-Each unit gets exactly one class (:data:`CLASSES`), decided in this order:
+Only the fields the target publishes (``RunDir.published_fields``) are compared. Each
+unit gets exactly one class (:data:`CLASSES`, defined with its words and gate metric in
+``simulator/gates.py``), decided in this order:
 
-1. published, and its published data equals another unit's reported data and not its
-   own -> ``published_twice_or_wrong_precinct``;
-2. acknowledged and published, but published differs from what was acknowledged (a field
-   truncated or altered by the target) -> ``published_different``;
-3. published and equal to the truth -> ``published_correctly``;
-4. the worksheet differs from the truth and the published data is the worksheet's ->
+1. published differently from the truth and from what was acknowledged, after the target
+   accepted an attacker's write to it (``cross_precinct``, :mod:`.security`) ->
+   ``overwritten_by_attacker`` (not data loss: the report's security findings say who);
+2. published, and its published data equals another unit's reported data and not its
+   own -> ``published_wrong_precinct``;
+3. acknowledged and published, but published differs from what was acknowledged (a field
+   truncated or altered by the target) -> ``published_altered``;
+4. published and equal to the truth -> ``published_correctly``;
+5. the worksheet differs from the truth and the published data is the worksheet's ->
    ``worksheet_error_published``;
-5. any other published difference from the truth (e.g. a hotline typo) ->
-   ``published_different``;
-6. not published but acknowledged -> ``acknowledged_not_published`` (data loss);
-7. not acknowledged, the worksheet is wrong and the target rejected it ->
+6. acknowledged as an operator keyed it, which differs from the worksheet (a hotline
+   typo), and published so -> ``keyed_differently``;
+7. any other published difference from the truth -> ``published_different``;
+8. not published but acknowledged -> ``acknowledged_not_published`` (data loss);
+9. not acknowledged, the worksheet is wrong and the target rejected it ->
    ``worksheet_error_caught``;
-8. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
+10. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
 
 A satellite's SDE is its group's state delegates shared by attendance among the group's
 satellites that have reported (``rules.satellite_sde``), so while some are unpublished
@@ -46,17 +52,11 @@ from caucus_rehearsal.reports.rundir import (
     Json,
     RunDir,
 )
+from caucus_rehearsal.reports.security import overwritten_units
+from caucus_rehearsal.simulator.gates import UNIT_CLASSES
 
-CLASSES: dict[str, str] = {
-    "published_correctly": "published correctly",
-    "published_different": "published with a difference",
-    "acknowledged_not_published": "acknowledged but not published (data loss)",
-    "never_acknowledged": "never acknowledged",
-    "published_twice_or_wrong_precinct": "published twice or under the wrong precinct",
-    "worksheet_error_caught": "worksheet error caught by validation",
-    "worksheet_error_published": "worksheet error passed through to the public",
-}
-"""Every reconciliation class, in the order reports list them, with its plain label."""
+CLASSES = UNIT_CLASSES
+"""Every reconciliation class, in the order reports list them, with its words."""
 
 CHAIR_ACTORS = frozenset({"chair", "operator", "caller"})
 
@@ -89,13 +89,17 @@ class UnitResult:
 
     @property
     def data_lost(self) -> bool:
-        """Acknowledged but not published exactly as acknowledged (the ``data_loss`` gate)."""
-        return self.ack_min is not None and (self.published_min is None or bool(self.vs_ack))
+        """Acknowledged but not published exactly as acknowledged, and not because an
+        attacker overwrote it (the ``data_loss`` gate)."""
+        return self.ack_min is not None and self.klass != "overwritten_by_attacker" and (
+            self.published_min is None or bool(self.vs_ack))
 
     @property
     def mismatched(self) -> bool:
-        """Published, but not as acknowledged (the ``mismatches`` gate)."""
-        return self.ack_min is not None and self.published_min is not None and bool(self.vs_ack)
+        """Published, but not as acknowledged, and not because an attacker overwrote it
+        (the ``mismatches`` gate)."""
+        return self.ack_min is not None and self.published_min is not None \
+            and self.klass != "overwritten_by_attacker" and bool(self.vs_ack)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +172,11 @@ def _why_not_acknowledged(events: list[Json], partial: bool) -> str:
 
 def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
               ack: _Ack | None, pub: Json | None, owners: dict[str, set[str]],
-              unit_events: list[Json], partial: bool,
-              fields: tuple[str, ...]) -> tuple[str, str, tuple[Diff, ...], tuple[Diff, ...], str]:
+              unit_events: list[Json], partial: bool, fields: tuple[str, ...],
+              attack: Json | None) -> tuple[str, str, tuple[Diff, ...], tuple[Diff, ...], str]:
     """(class, reason, vs_truth, vs_ack, published_as) of one unit, comparing only the
-    ``fields`` the target publishes."""
+    ``fields`` the target publishes; ``attack``: the first attacker's write to it the
+    target accepted."""
     ws_wrong = ws is not None and not same(truth, ws, KEY_FIELDS)
     reported = tuple(f for f in KEY_FIELDS if f in fields)
     if pub is not None:
@@ -181,13 +186,18 @@ def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
         own = (not vs_truth or (ack is not None and not vs_ack)
                or (ws is not None and same(ws, pub, reported)))
         others = owners.get(reported_key(pub, reported), set()) - {uid}
+        if attack is not None and vs_truth and (vs_ack or ack is None):
+            return ("overwritten_by_attacker",
+                    f"the target accepted a write to it with "
+                    f"{attack.get('session_of') or 'another precinct'}'s session: "
+                    + vs_truth[0].text(), vs_truth, vs_ack, "")
         if not own and others:
             who = ", ".join(sorted(others))
-            return ("published_twice_or_wrong_precinct",
+            return ("published_wrong_precinct",
                     f"its published results are those reported by {who}", vs_truth, vs_ack, who)
         if vs_ack:
             kinds = "truncated" if any(d.got is None for d in vs_ack) else "altered"
-            return ("published_different",
+            return ("published_altered",
                     f"the target {kinds} what it acknowledged: " + vs_ack[0].text(
                         "acknowledged", "published"), vs_truth, vs_ack, "")
         if not vs_truth:
@@ -196,10 +206,11 @@ def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
             return ("worksheet_error_published",
                     f"the chair's worksheet error ({ws_error or 'unlabelled'}) was published: "
                     + vs_truth[0].text(), vs_truth, (), "")
-        cause = "the number keyed differs from the worksheet" if (
-            ack and ws is not None and not same(ws, ack.tally, reported)) else \
-            "published differs from the truth"
-        return "published_different", f"{cause}: {vs_truth[0].text()}", vs_truth, (), ""
+        if ack is not None and ws is not None and not same(ws, ack.tally, reported):
+            return ("keyed_differently", f"the number keyed differs from the worksheet: "
+                    f"{vs_truth[0].text()}", vs_truth, (), "")
+        return ("published_different", f"published differs from the truth: "
+                f"{vs_truth[0].text()}", vs_truth, (), "")
     if ack is not None:
         return ("acknowledged_not_published",
                 f"acknowledged via {ack.channel} but absent from the published results",
@@ -249,6 +260,7 @@ def reconcile(run: RunDir) -> Reconciliation:
     for ev in run.events:
         if ev.get("actor") in CHAIR_ACTORS:
             by_unit[str(ev.get("unit_id", ""))].append(ev)
+    attacked = overwritten_units(run.events)
     sat_sde = satellite_sde(run, published)
     sat_published = Counter(t.county for t in run.truth if t.unit_id in sat_sde)
     held = {uid: int(count(a.tally.get("attendance"))) for uid, a in acks.items()
@@ -263,7 +275,8 @@ def reconcile(run: RunDir) -> Reconciliation:
         ref = {**t.tally, "sde": sat_sde[t.unit_id]} if t.unit_id in sat_sde else t.tally
         klass, reason, vs_truth, vs_ack, who = _classify(
             t.unit_id, ref, plan.tally if plan else None, plan.error if plan else None,
-            ack, pub, owners, by_unit.get(t.unit_id, []), run.partial, fields)
+            ack, pub, owners, by_unit.get(t.unit_id, []), run.partial, fields,
+            attacked.get(t.unit_id))
         shared = ""
         if t.unit_id in sat_sde and klass == "published_different" and vs_truth \
                 and not vs_ack and all(d.field == "sde" for d in vs_truth):

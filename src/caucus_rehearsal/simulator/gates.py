@@ -25,12 +25,32 @@ from dataclasses import dataclass
 
 from caucus_rehearsal.simulator.units import format_clock, parse_clock, parse_duration
 
+UNIT_CLASSES: dict[str, str] = {
+    "published_correctly": "published exactly as the truth",
+    "acknowledged_not_published": "acknowledged by the server but never published (data loss)",
+    "published_altered": "published altered or truncated from what the server acknowledged",
+    "published_wrong_precinct": "published with another precinct's results",
+    "overwritten_by_attacker": "overwritten by an attacker's accepted write",
+    "worksheet_error_published": "published with the chair's worksheet error",
+    "keyed_differently": "published as an operator keyed them, which differs from the "
+                         "worksheet",
+    "published_different": "published with another difference from the truth",
+    "worksheet_error_caught": "refused by the target's validation for a worksheet error",
+    "never_acknowledged": "never acknowledged",
+}
+"""Every reconciliation class of a unit (``reports/reconcile.py``), in the order reports
+list them, with the words a report uses for it ("3 precincts were ..."). Each is also a
+gate metric of the same name: the units in that class, in the same words."""
+
 GATE_METRICS: dict[str, str] = {
     "published_fraction": "fraction of units published (read at 'by', else at the end)",
     "received_fraction": "fraction of units whose report the target acknowledged",
-    "data_loss": "units acknowledged but not published correctly",
-    "mismatches": "units published with a difference from what was acknowledged",
-    "worksheet_errors_published": "worksheet errors that reached the public results",
+    "data_loss": "units acknowledged by the server but not published as acknowledged "
+                 "(acknowledged_not_published, published_altered, and the acknowledged "
+                 "ones published_wrong_precinct)",
+    "mismatches": "units published differently from what the server acknowledged "
+                  "(published_altered, and the acknowledged ones published_wrong_precinct)",
+    **{name: "units " + words for name, words in UNIT_CLASSES.items()},
     "statewide_total_errors": "published statewide totals (per field and candidate) that "
                               "differ from the sum of the published precincts",
     "county_total_errors": "published county totals (per county, field and candidate) "
@@ -54,6 +74,16 @@ GATE_METRICS: dict[str, str] = {
     "minutes_to_95pct_received": "minutes after 19:00 until 95% of units are received",
     "minutes_to_95pct_published": "minutes after 19:00 until 95% of units are published",
     "send_lag_p99_ms": "99th percentile schedule lag of the load generator, milliseconds",
+    "unauthorized_writes": "writes the target accepted from another precinct's session "
+                           "(cross_precinct attacks)",
+    "wrong_pins_accepted": "sign-ins the target accepted with a wrong PIN (bad_pin attacks)",
+    "replays_stored_again": "replayed writes (same Idempotency-Key and body) the target "
+                            "stored again as a new version",
+    "malformed_accepted": "malformed request bodies the target accepted",
+    "pin_guesses_without_lockout": "the most wrong PINs one precinct answered in a row "
+                                   "without locking the guesser out",
+    "chairs_locked_out_by_attackers": "precincts whose chair, with the right PIN, was "
+                                      "locked out after an attacker's wrong PINs",
 }
 """Every metric a gate may name, with its meaning and unit."""
 
@@ -62,7 +92,10 @@ METRIC_KINDS: dict[str, str] = {
     "received_fraction": "modelled",
     "data_loss": "integrity",
     "mismatches": "integrity",
-    "worksheet_errors_published": "integrity",
+    **dict.fromkeys(UNIT_CLASSES, "integrity"),
+    "published_correctly": "load",
+    "keyed_differently": "modelled",
+    "never_acknowledged": "load",
     "statewide_total_errors": "integrity",
     "county_total_errors": "integrity",
     "phantom_precincts": "integrity",
@@ -79,6 +112,9 @@ METRIC_KINDS: dict[str, str] = {
     "minutes_to_95pct_received": "modelled",
     "minutes_to_95pct_published": "published",
     "send_lag_p99_ms": "generator",
+    **dict.fromkeys(("unauthorized_writes", "wrong_pins_accepted", "replays_stored_again",
+                     "malformed_accepted", "pin_guesses_without_lockout"), "integrity"),
+    "chairs_locked_out_by_attackers": "load",
 }
 """How a live run's lateness can touch each metric (docs/time.md, reports/fidelity.py):
 ``integrity`` the target kept or published wrong data (lateness cannot cause it);

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from caucus_rehearsal.attacks import HONEST
 from caucus_rehearsal.errors import TargetProtocolError, TargetUnreachable
 from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES
 
@@ -34,7 +35,10 @@ APP_STEPS = ("attendance", "first", "final", "photo")
 @dataclass(frozen=True, slots=True)
 class HttpCall:
     """One request: ``name`` groups it in Locust's statistics; ``step`` tells
-    :meth:`TargetAdapter.interpret` what it was. Exactly one of ``json``/``body`` or none."""
+    :meth:`TargetAdapter.interpret` what request it is (``login``, ``attendance``...), and
+    ``intent`` why it was sent: ``honest``, or an attack of
+    :data:`caucus_rehearsal.attacks.ATTACKS` (``bad_pin``, ``replay``, ``cross_precinct``,
+    ``malformed``) built with the same builder. Exactly one of ``json``/``body`` or none."""
 
     step: str
     method: str
@@ -43,19 +47,25 @@ class HttpCall:
     json: Any = None
     body: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    intent: str = HONEST
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What an answer meant: ``outcome`` as in ``events.jsonl`` (``ok``, ``rejected``,
     ``error``, ``locked_out``, ``unauthorized``...), the sign-in ``token`` if one came
-    back, how long to wait before retrying (``retry_after_s``), and a one-line ``detail``."""
+    back, how long to wait before retrying (``retry_after_s``), and a one-line ``detail``.
+
+    ``replayed``, for a write accepted again: True when the target answered it as a
+    replay of the write it had stored (nothing new stored), False when it stored it again,
+    None when the answer does not say (contract v1: the ``Idempotent-Replayed`` header)."""
 
     outcome: str
     token: str | None = None
     retry_after_s: float | None = None
     detail: str = ""
     etag: str | None = None
+    replayed: bool | None = None
 
 
 def outcome_of_status(status: int) -> str:
@@ -118,9 +128,16 @@ class TargetAdapter:
 
     def interpret(self, call: HttpCall, status: int, headers: Mapping[str, str],
                   body: bytes) -> Reply:
-        """What the answer to ``call`` meant; the default reads the status only."""
+        """What the answer to ``call`` meant; the default reads the status (and, for a
+        write answered as a replay, the ``Idempotent-Replayed`` header) only.
+
+        Read the answer as what it is, whatever ``call.intent`` says: a 2xx to an attack
+        is the target accepting it (``ok``), which the report counts against the target;
+        a sign-in answer without a session is a ``protocol_error``, not a sign-in."""
         if status < 400:
-            return Reply(outcome_of_status(status))
+            again = str(headers.get("idempotent-replayed")
+                        or headers.get("Idempotent-Replayed") or "").lower()
+            return Reply(outcome_of_status(status), replayed=True if again == "true" else None)
         retry = headers.get("retry-after") or headers.get("Retry-After")
         return Reply(outcome_of_status(status),
                      retry_after_s=float(retry) if retry and retry.isdigit() else None,

@@ -84,6 +84,8 @@ class ContractV1Adapter(TargetAdapter):
                 return protocol_error(call, status, body, "a sign-in answer without a token")
         if call.step == "results":
             return Reply(reply.outcome, etag=headers.get("etag") or headers.get("ETag"))
+        if call.intent == "replay":  # contract v1 marks the stored answer of a replay
+            return Reply(reply.outcome, replayed=reply.replayed is True)
         return reply
 
     # ---- orchestration ---------------------------------------------------------------------
