@@ -34,6 +34,8 @@ class Diff:
     def text(self, want_name: str = "truth", got_name: str = "published") -> str:
         """Plain words: ``final/Biden: truth 30, published 3``."""
         where = self.field + (f"/{self.candidate}" if self.candidate else "")
+        if self.got is None and isinstance(self.want, Mapping):
+            return f"{where}: {got_name} missing"  # a whole field: its values say nothing
         got = "missing" if self.got is None else _fmt(self.got)
         want = "missing" if self.want is None else _fmt(self.want)
         return f"{where}: {want_name} {want}, {got_name} {got}"

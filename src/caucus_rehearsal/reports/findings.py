@@ -160,6 +160,10 @@ def class_findings(rec: Reconciliation,
             text = f"{head}{span}: {_names(units)}."
         elif klass == "worksheet_error_caught":
             text = f"{head}: {_names(units)}."
+        elif klass == "worksheet_error_published" and units[0].vs_truth:
+            u = units[0]
+            text = (f"{head}: {_names(units)} (e.g. {u.worksheet_error or 'unlabelled'}: "
+                    f"{u.vs_truth[0].text()}).")
         else:
             text = f"{head}: {_names(units)} (e.g. {units[0].reason})."
         out.append(Finding(rank, klass, text))
