@@ -44,23 +44,31 @@ async def _one_conn(port: int, reqs: Sequence[bytes], stop: float, counts: list[
         writer.close()
 
 
-async def _run(port: int, per_conn: Sequence[Sequence[bytes]], seconds: float,
-               statuses: dict[int, int]) -> tuple[int, float]:
-    counts = [0]
+async def _run(port: int, groups: dict[str, Sequence[Sequence[bytes]]], seconds: float,
+               statuses: dict[int, int]) -> tuple[dict[str, int], float]:
+    counts = {name: [0] for name in groups}
     t0 = time.perf_counter()
-    await asyncio.gather(*(_one_conn(port, reqs, t0 + seconds, counts, statuses)
-                           for reqs in per_conn))
-    return counts[0], time.perf_counter() - t0
+    await asyncio.gather(*(_one_conn(port, reqs, t0 + seconds, counts[name], statuses)
+                           for name, per_conn in groups.items() for reqs in per_conn))
+    return {name: c[0] for name, c in counts.items()}, time.perf_counter() - t0
 
 
-def run(port: int, per_conn: Sequence[Sequence[bytes]], seconds: float
-        ) -> tuple[float, dict[int, int]]:
-    """Requests per second over ``seconds`` and the count of each status."""
+def run_groups(port: int, groups: dict[str, Sequence[Sequence[bytes]]], seconds: float
+               ) -> tuple[dict[str, float], dict[int, int]]:
+    """All groups' connections at once: requests per second of each group over
+    ``seconds``, and the count of each status."""
     try:
         import uvloop
         runner = uvloop.run
     except ImportError:  # pragma: no cover
         runner = asyncio.run
     statuses: dict[int, int] = {}
-    n, elapsed = runner(_run(port, per_conn, seconds, statuses))
-    return n / elapsed, statuses
+    counts, elapsed = runner(_run(port, groups, seconds, statuses))
+    return {name: n / elapsed for name, n in counts.items()}, statuses
+
+
+def run(port: int, per_conn: Sequence[Sequence[bytes]], seconds: float
+        ) -> tuple[float, dict[int, int]]:
+    """Requests per second over ``seconds`` and the count of each status."""
+    rates, statuses = run_groups(port, {"all": per_conn}, seconds)
+    return rates["all"], statuses

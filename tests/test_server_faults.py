@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from caucus_rehearsal.server.app import create_app
 from caucus_rehearsal.server.faults import FaultState, parse_fault
-from support.server import ADMIN_H, chair, client, pin, report_app, reporting
+from support.server import ADMIN_H, chair, client, pin, report_app, reporting, roster
 
 LOGIN = {"precinct_id": "P0001", "pin": pin("P0001")}
 
@@ -20,7 +21,8 @@ LOGIN = {"precinct_id": "P0001", "pin": pin("P0001")}
     "incomplete-output", "incomplete-output:truncate", "login-failures:0.3", "errors:1",
     "latency:200ms", "latency:1.5s", "latency:uniform:50ms:500ms", "latency:exp:100ms",
     "latency:lognormal:50ms:500ms", "outage", "capacity:20", "capacity:5:2s",
-    "transient:stale", "transient:spike:2s", "transient:stale:500ms:30s"])
+    "transient:stale", "transient:spike:2s", "transient:stale:500ms:30s",
+    "shared-capacity:200", "shared-capacity:12.5:2s"])
 def test_fault_specs_parse(spec: str) -> None:
     assert parse_fault(spec).spec == spec
 
@@ -30,7 +32,8 @@ def test_fault_specs_parse(spec: str) -> None:
     "errors:x", "latency", "latency:fast", "latency:200", "latency:uniform:5ms",
     "latency:lognormal:500ms:50ms", "outage:1", "capacity:0", "capacity:x", "capacity:2:3",
     "transient", "transient:flicker", "transient:stale:5s:5s", "transient:spike:1s:2s:3s",
-    "transient:stale:0s"])
+    "transient:stale:0s", "shared-capacity", "shared-capacity:0", "shared-capacity:x",
+    "shared-capacity:inf", "shared-capacity:10:fast", "shared-capacity:10:1s:2"])
 def test_bad_fault_specs_name_the_problem(spec: str) -> None:
     with pytest.raises(ValueError, match="fault"):
         parse_fault(spec)
@@ -143,3 +146,38 @@ def test_faults_from_the_command_line_are_active_at_start() -> None:
     r = c.post("/v1/admin/provision", json={"candidates": []}, headers=ADMIN_H)
     assert r.status_code == 422  # admin still answers during an outage
     assert c.post("/v1/auth/chair", json=LOGIN).status_code == 503
+
+
+def test_shared_capacity_makes_reads_and_uploads_exhaust_one_budget() -> None:
+    """The Ottawa failure: 20 units/s (a read 1, a write 3, 1 s banked), waits of at most
+    225 ms. With the clock frozen, 40 simultaneous reads: 20 run on the banked second and
+    5 more within the wait (at 0, 50, ... 200 ms), 15 fail; a chair's upload queued behind
+    them fails too, and one that arrives when the readers are gone waits for its turn
+    (slowed, not failed)."""
+    now = [1000.0]
+    app = create_app(":memory:", ["shared-capacity:20:225ms"], ADMIN_H["Authorization"][7:],
+                     clock=lambda: now[0])
+
+    async def surge() -> tuple[list[httpx.Response], httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://x") as ac:
+            await ac.post("/v1/admin/provision", json=roster(), headers=ADMIN_H)
+            reads = await asyncio.gather(*(ac.get("/v1/results") for _ in range(40)))
+            late = await ac.post("/v1/auth/chair", json=LOGIN)
+            now[0] += 10.0  # the surge is over, the budget refilled
+            await asyncio.gather(*(ac.get("/v1/results") for _ in range(23)))
+            slowed = await ac.post("/v1/auth/chair", json=LOGIN)
+            return list(reads), late, slowed
+
+    reads, late, slowed = asyncio.run(surge())
+    codes = sorted((r.status_code, r.json().get("error", {}).get("code")) for r in reads)
+    assert codes == [(200, None)] * 25 + [(503, "overloaded")] * 15
+    assert (late.status_code, late.json()["error"]["code"]) == (503, "overloaded")
+    assert slowed.status_code == 200
+    item = _audit(app)[-1]  # it waited its turn behind 3 reads (150 ms) before the handler
+    assert item["kind"] == "chair_login" and item["stored_at"] - item["received_at"] >= 0.14
+
+
+def _audit(app: Any) -> list[dict[str, Any]]:
+    """The audit trail of an in-process app."""
+    return [r.as_json() for r in app.state.service.store.audit()]

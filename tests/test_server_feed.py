@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from caucus_rehearsal.server.feed import accepts_gzip
 from support.server import (
     ADMIN_H,
     CANDIDATES,
@@ -160,3 +162,27 @@ def test_transient_spike_raises_one_total_under_the_same_version() -> None:
     assert sum(p["final"]["Biden"] for p in reporting(c).values()) == was["Biden"]
     now[0] += 2
     assert c.get("/v1/results").content == live.content
+
+
+@pytest.mark.parametrize(("header", "ok"), [
+    ("gzip", True), ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.5", True), ("*", True),
+    ("gzip;q=0", False), ("gzip; q=0.0", False), ("deflate", False), ("", False), (None, False)])
+def test_accept_encoding(header: str | None, ok: bool) -> None:
+    assert accepts_gzip(header) is ok
+
+
+def test_the_precinct_list_is_gzipped_for_clients_that_accept_it() -> None:
+    c = client()
+    report_app(c, "P0001")
+    plain = c.get("/v1/results/precincts", headers={"Accept-Encoding": "identity"})
+    packed = c.get("/v1/results/precincts", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers and plain.headers["Vary"] == "Accept-Encoding"
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.content == plain.content  # httpx decodes it
+    assert int(packed.headers["content-length"]) < len(plain.content) / 2
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"'
+    again = c.get("/v1/results/precincts", headers={"Accept-Encoding": "gzip",
+                                                   "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and "content-encoding" not in again.headers
+    small = c.get("/v1/results", headers={"Accept-Encoding": "gzip"})  # 300 bytes: as is
+    assert "content-encoding" not in small.headers

@@ -18,7 +18,9 @@ refused. :func:`guarded_protocol` makes a subclass of uvicorn's httptools protoc
   gets ``503 too_many_connections`` and is closed.
 
 The default bound leaves ``FD_RESERVE`` descriptors of the soft ``RLIMIT_NOFILE`` for the
-database, logs and the listening socket.
+database, logs and the listening socket. The timeouts are enforced by one sweep of the
+open connections per ``sweep_s`` (a second at most), not by a timer per request: a
+request then costs two attribute writes, and a timeout is late by at most ``sweep_s``.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ WAITING = ("header", "body")
 
 
 class Guard:
-    """The open connections of one server, for admission and shedding."""
+    """The open connections of one server, for admission, shedding and timeouts."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -94,6 +96,20 @@ class Guard:
         """Connections closed to make room for a new one."""
         self.refused = 0
         """New connections refused because every open one was busy."""
+        self.sweep_s = min(1.0, limits.header_timeout_s / 4, limits.body_timeout_s / 4)
+        """Seconds between two sweeps for expired reads."""
+        self._sweeping: asyncio.TimerHandle | None = None
+
+    def sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Expire every connection whose read has taken too long; sweep again later."""
+        now = loop.time()
+        header, body = self.limits.header_timeout_s, self.limits.body_timeout_s
+        late = [c for c in self.open
+                if (c.phase == "header" and now - c.since >= header)
+                or (c.phase == "body" and now - c.since >= body)]
+        for c in late:
+            c.expire()
+        self._sweeping = loop.call_later(self.sweep_s, self.sweep, loop) if self.open else None
 
     def admit(self, conn: GuardedProtocol) -> bool:
         """Register ``conn``, closing the longest-waiting one if the bound is reached;
@@ -108,6 +124,8 @@ class Guard:
             victim.expire()
             self.open.pop(victim, None)
         self.open[conn] = None
+        if self._sweeping is None:
+            self._sweeping = conn.loop.call_later(self.sweep_s, self.sweep, conn.loop)
         return True
 
     def forget(self, conn: GuardedProtocol) -> None:
@@ -124,18 +142,16 @@ class GuardedProtocol(HttpToolsProtocol):
     since: float = 0.0
     """Loop time the current phase began."""
     _partial = False
-    _timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.since = self.loop.time()
         if not self.guard.admit(self):
             transport.write(_FULL)
             transport.close()
-            return
-        self._wait("header", self.guard.limits.header_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel()
+        self.phase = "closed"
         self.guard.forget(self)
         super().connection_lost(exc)
 
@@ -145,45 +161,34 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._wait("body", self.guard.limits.body_timeout_s)
+        self.phase, self.since = "body", self.loop.time()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         if self.cycle is not None and not self.cycle.response_complete:
-            self._cancel()
-            self.phase, self.since = "app", self.loop.time()
+            self.phase = "app"
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing() and not self.pipeline:
             self._partial = False
-            self._wait("header", self.guard.limits.header_timeout_s)
+            self.phase, self.since = "header", self.loop.time()
 
     def expire(self) -> None:
         """The client took too long (or the connection is shed): answer 408 when part of
         a request came and no response has started, then close."""
-        self._cancel()
+        phase, self.phase = self.phase, "closed"
         if self.transport.is_closing():
             return
         cycle = self.cycle
-        in_request = self.phase == "body" and cycle is not None and not cycle.response_complete
+        in_request = phase == "body" and cycle is not None and not cycle.response_complete
         if in_request and cycle is not None:
             cycle.disconnected = True  # the handler's receive() sees a disconnect
             cycle.message_event.set()
         if (in_request and cycle is not None and not cycle.response_started) or (
-                self.phase == "header" and self._partial):
+                phase == "header" and self._partial):
             self.transport.write(_TIMEOUT)
         self.transport.close()
-
-    def _wait(self, phase: str, timeout_s: float) -> None:
-        self._cancel()
-        self.phase, self.since = phase, self.loop.time()
-        self._timer = self.loop.call_later(timeout_s, self.expire)
-
-    def _cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
 
 def guarded_protocol(limits: Limits) -> tuple[type[GuardedProtocol], Guard]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 FAULT_NAMES = ("incomplete-output", "login-failures", "latency", "errors", "outage", "capacity",
-               "transient")
+               "shared-capacity", "transient")
 TRANSIENT_MODES = ("stale", "spike")
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
@@ -77,6 +77,7 @@ class Fault:
     latency: Latency | None = None
     window_s: float = 0.0
     every_s: float = 0.0
+    rate: float = 0.0
 
 
 def _parse_latency(parts: list[str], spec: str) -> Latency:
@@ -124,6 +125,16 @@ def parse_fault(spec: str) -> Fault:
             raise ValueError(f"fault {spec!r}: expected capacity:N[:TIMEOUT] with N >= 1")
         timeout = parse_duration(parts[1], spec) if len(parts) == 2 else 10.0
         return Fault(name, spec, n=int(parts[0]), timeout_s=timeout)
+    if name == "shared-capacity":
+        try:
+            rate = float(parts[0]) if len(parts) in (1, 2) else math.nan
+        except ValueError:
+            rate = math.nan
+        if not 0 < rate < math.inf:
+            raise ValueError(f"fault {spec!r}: expected shared-capacity:RATE[:TIMEOUT] with "
+                             "RATE > 0 units of work per second")
+        timeout = parse_duration(parts[1], spec) if len(parts) == 2 else 10.0
+        return Fault(name, spec, rate=rate, timeout_s=timeout)
     if name == "transient":
         if not 1 <= len(parts) <= 3 or parts[0] not in TRANSIENT_MODES:
             raise ValueError(f"fault {spec!r}: expected transient:stale|spike[:WINDOW[:EVERY]]")
@@ -133,6 +144,35 @@ def parse_fault(spec: str) -> Fault:
             raise ValueError(f"fault {spec!r}: needs 0 < WINDOW < EVERY")
         return Fault(name, spec, mode=parts[0], window_s=window, every_s=every)
     raise ValueError(f"fault {spec!r}: unknown fault {name!r}; known: {', '.join(FAULT_NAMES)}")
+
+
+READ_COST = 1.0
+"""Units of ``shared-capacity`` a read (GET) costs."""
+WRITE_COST = 3.0
+"""Units a write (POST, PUT) costs: a chair's write takes ~3 times a results read's CPU
+on the reference server (benchmarks/bench_server.py)."""
+BURST_S = 1.0
+"""Seconds of unused ``shared-capacity`` that are banked for a burst."""
+
+
+class SharedBudget:
+    """``shared-capacity``: ``rate`` units of work per second that every request draws
+    from, first come first served; up to ``BURST_S`` seconds of unused capacity is
+    banked. A request waits for its turn; one whose turn would come later than the
+    timeout gets none (and takes nothing from the budget)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.next_free = -math.inf
+        """When the work already admitted will have been done (clock seconds)."""
+
+    def reserve(self, cost: float, now: float, timeout_s: float) -> float | None:
+        """Seconds to wait before doing ``cost`` units, or None beyond ``timeout_s``."""
+        start = max(self.next_free, now - BURST_S)
+        if start - now > timeout_s:
+            return None
+        self.next_free = start + cost / self.rate
+        return max(0.0, start - now)
 
 
 class FaultState:
@@ -145,6 +185,7 @@ class FaultState:
         self.rng = np.random.default_rng(seed)
         self.clock = clock
         self.by_name: dict[str, Fault] = {}
+        self._budget: tuple[Fault, SharedBudget] | None = None
         self.since: dict[str, float] = {}
         """When each active fault was switched on (``clock`` seconds); a spec put again
         unchanged keeps its moment."""
@@ -158,6 +199,15 @@ class FaultState:
         self.by_name = {f.name: f for f in parsed}
         self.since = {n: (self.since[n] if n in old and old[n] == f else now)
                       for n, f in self.by_name.items()}
+        shared = self.by_name.get("shared-capacity")
+        if shared is None:
+            self._budget = None
+        elif self._budget is None or self._budget[0] != shared:
+            self._budget = (shared, SharedBudget(shared.rate))
+
+    def budget(self) -> tuple[Fault, SharedBudget] | None:
+        """The active ``shared-capacity`` fault and its budget, if any."""
+        return self._budget
 
     @property
     def specs(self) -> list[str]:

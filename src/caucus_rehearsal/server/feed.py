@@ -15,10 +15,14 @@ way published feeds have failed on election nights:
 
 A glitched body is sent whatever ``If-None-Match`` says (a poller must be able to see it).
 Single-precinct reads are not affected.
+
+:class:`GzipCache` compresses the larger feed bodies once per body, for clients that send
+``Accept-Encoding: gzip`` (the full precinct list of a state is hundreds of kilobytes).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 
 from caucus_rehearsal.server.faults import FaultState
@@ -42,6 +46,7 @@ class Feed:
         """(publisher, switch-on moment, cycle, summary, precincts) kept for ``stale``."""
         self._spiked: tuple[bytes, bytes] | None = None
         """(summary it was made from, spiked summary)."""
+        self.gzip = GzipCache()
 
     def summary(self, pub: Publisher) -> Served:
         """``GET /v1/results``."""
@@ -90,3 +95,34 @@ class Feed:
                 final[first] += max(SPIKE_MIN, round(SPIKE_SHARE * sum(final.values())))
             self._spiked = (body, json.dumps(doc, separators=(",", ":")).encode())
         return self._spiked[1]
+
+
+GZIP_MIN_BYTES = 1024
+"""Bodies shorter than this are sent as they are (gzip would save nothing)."""
+_REFUSED = ("q=0", "q=0.0", "q=0.00", "q=0.000")
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when an ``Accept-Encoding`` value allows gzip (``gzip`` or ``*``, not q=0)."""
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return params.strip().replace(" ", "") not in _REFUSED
+    return False
+
+
+class GzipCache:
+    """The gzip encoding of the last few feed bodies, each compressed once."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self.keep = keep
+        self._recent: list[tuple[bytes, bytes]] = []
+
+    def get(self, body: bytes) -> bytes:
+        """``body`` gzip-compressed (level 5, no timestamp: the same body, the same bytes)."""
+        for plain, packed in self._recent:
+            if plain is body:
+                return packed
+        packed = gzip.compress(body, compresslevel=5, mtime=0)
+        self._recent = [(body, packed), *self._recent[: self.keep - 1]]
+        return packed

@@ -3,10 +3,12 @@
 ``received_at`` (epoch seconds) is taken first thing, before any queueing or injected
 delay, and left in ``scope["state"]`` for the audit trail. Request bodies are read here
 up to a per-route limit, so an oversized body is a 413 before anything parses it.
-Faults (outage, capacity, latency, errors) act on every path except health, docs and
-admin, in that order: an outage refuses at once; a capacity slot is waited for; the
-injected delay is spent holding the slot (a slow server also queues); an injected error
-fails the request before any handler runs, so nothing is stored.
+Faults (outage, shared-capacity, capacity, latency, errors) act on every path except
+health, docs and admin, in that order: an outage refuses at once; a turn of the shared
+work budget is waited for (or the request fails when it would come too late); a capacity
+slot is waited for; the injected delay is spent holding the slot (a slow server also
+queues); an injected error fails the request before any handler runs, so nothing is
+stored.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 import time
 from typing import Any
 
-from caucus_rehearsal.server.faults import FaultState
+from caucus_rehearsal.server.faults import READ_COST, WRITE_COST, FaultState
 
 JSON_LIMIT = 64 * 1024
 """Largest JSON body of a data write or sign-in, bytes."""
@@ -80,6 +82,19 @@ class Gate:
             await _send_error(send, 503, "outage", "service unavailable (injected outage)",
                               [(b"retry-after", b"30")])
             return
+        shared = f.budget()
+        if shared is not None:
+            fault, budget = shared
+            cost = READ_COST if scope["method"] in ("GET", "HEAD") else WRITE_COST
+            wait = budget.reserve(cost, f.clock(), fault.timeout_s)
+            if wait is None:
+                await asyncio.sleep(fault.timeout_s)
+                await _send_error(send, 503, "overloaded",
+                                  "the server is overloaded (injected shared-capacity)",
+                                  [(b"retry-after", b"5")])
+                return
+            if wait > 0:
+                await asyncio.sleep(wait)
         cap = f.get("capacity")
         sem = self._semaphore(cap.n) if cap is not None else None
         if sem is not None and cap is not None:

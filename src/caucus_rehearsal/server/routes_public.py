@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from caucus_rehearsal.server.feed import GZIP_MIN_BYTES, GzipCache, accepts_gzip
 from caucus_rehearsal.server.service import Service
 from caucus_rehearsal.server.state import Rejection
 
@@ -85,13 +86,23 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": ErrorOut} for c in codes}
 
 
-def _cached(request: Request, body: bytes, etag: str, glitch: bool = False) -> Response:
-    """``body`` with its ETag, or 304 when ``If-None-Match`` has it (never for a glitch)."""
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+def _cached(request: Request, gz: GzipCache, body: bytes, etag: str,
+            glitch: bool = False) -> Response:
+    """``body`` with its ETag, or 304 when ``If-None-Match`` has it (never for a glitch);
+    gzip-encoded (ETag suffixed ``-gzip``, as Apache does) when the client accepts it and
+    the body is large enough to gain."""
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    packed = len(body) >= GZIP_MIN_BYTES and accepts_gzip(
+        request.headers.get("accept-encoding"))
+    if packed:
+        etag = etag[:-1] + '-gzip"'
+        headers["Content-Encoding"] = "gzip"
+    headers["ETag"] = etag
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and etag in if_none_match and not glitch:
+        headers.pop("Content-Encoding", None)
         return Response(status_code=304, headers=headers)
-    return Response(body, 200, headers=headers, media_type=_JSON)
+    return Response(gz.get(body) if packed else body, 200, headers=headers, media_type=_JSON)
 
 
 def register(app: FastAPI, svc: Service) -> None:
@@ -108,14 +119,14 @@ def register(app: FastAPI, svc: Service) -> None:
              openapi_extra=_INM_DOC)
     async def results(request: Request) -> Response:
         """Statewide first, final and SDE per candidate and the share reporting."""
-        return _cached(request, *svc.feed.summary(svc.need_publisher()))
+        return _cached(request, svc.feed.gzip, *svc.feed.summary(svc.need_publisher()))
 
     @app.get("/v1/results/precincts", tags=["public"], response_model=PrecinctsOut,
              responses={304: {"description": "unchanged"}, **errors(409)},
              openapi_extra=_INM_DOC)
     async def precincts(request: Request) -> Response:
         """Every provisioned precinct (zero rows for those not reporting)."""
-        return _cached(request, *svc.feed.precincts(svc.need_publisher()))
+        return _cached(request, svc.feed.gzip, *svc.feed.precincts(svc.need_publisher()))
 
     @app.get("/v1/results/precincts/{precinct_id}", tags=["public"],
              response_model=PrecinctOut,
@@ -126,4 +137,4 @@ def register(app: FastAPI, svc: Service) -> None:
         roster = svc.need_roster()
         if precinct_id not in roster.precincts:
             raise Rejection(404, "unknown_precinct", f"precinct {precinct_id!r} is unknown")
-        return _cached(request, *svc.need_publisher().precinct(precinct_id))
+        return _cached(request, svc.feed.gzip, *svc.need_publisher().precinct(precinct_id))

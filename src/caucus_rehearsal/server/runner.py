@@ -74,7 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fault", dest="faults", action="append", default=[], metavar="NAME[:P]",
                    help="a fault to start with (repeatable), e.g. incomplete-output, "
                         "login-failures:0.3, latency:lognormal:50ms:500ms, errors:0.05, "
-                        "outage, capacity:20 (see docs/contract.md)")
+                        "outage, capacity:20, shared-capacity:150, transient:stale "
+                        "(see docs/contract.md)")
     p.add_argument("--admin-token", default=None,
                    help="admin bearer token (default: env CAUCUS_ADMIN_TOKEN, else generated)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fault generator (0)")
