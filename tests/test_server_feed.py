@@ -25,6 +25,12 @@ from support.server import (
 ZEROS = dict.fromkeys(CANDIDATES, 0)
 
 
+SAT_ONE = {"attendance": 30, "first": {"Biden": 30}, "final": {"Biden": 30},
+           "delegates": {"Biden": 5}}
+SAT_TWO = {"attendance": 10, "first": {"Sanders": 10}, "final": {"Sanders": 10},
+           "delegates": {"Sanders": 4}}
+
+
 def _feed(c: TestClient) -> tuple[dict[str, Any], dict[str, Any]]:
     return c.get("/v1/results").json(), c.get("/v1/results/precincts").json()
 
@@ -78,17 +84,65 @@ def test_every_change_of_what_is_published_is_a_new_version_and_revision() -> No
 def test_a_satellite_report_revises_its_group_whose_sde_it_changes() -> None:
     c = client()
     op = operator(c)
-    one = {"attendance": 30, "first": {"Biden": 30}, "final": {"Biden": 30},
-           "delegates": {"Biden": 5}}
-    two = {"attendance": 10, "first": {"Sanders": 10}, "final": {"Sanders": 10},
-           "delegates": {"Sanders": 4}}
-    s1 = c.post("/v1/hotline/precincts/S1/report", json=one, headers=op).json()["seq"]
+    s1 = c.post("/v1/hotline/precincts/S1/report", json=SAT_ONE, headers=op).json()["seq"]
     before = c.get("/v1/results/precincts/S1")
     assert before.json()["revision"] == s1
-    s2 = c.post("/v1/hotline/precincts/S2/report", json=two, headers=op).json()["seq"]
+    s2 = c.post("/v1/hotline/precincts/S2/report", json=SAT_TWO, headers=op).json()["seq"]
     after = c.get("/v1/results/precincts/S1", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200  # its SDE share changed, and so did its revision
     assert after.json()["sde"] != before.json()["sde"] and after.json()["revision"] == s2
+
+
+def _faults(c: TestClient, *specs: str) -> None:
+    assert c.put("/v1/admin/faults", json={"faults": list(specs)},
+                 headers=ADMIN_H).status_code == 200
+
+
+def test_a_withheld_satellite_counts_nowhere_in_what_is_published() -> None:
+    c = client()
+    op = operator(c)
+    assert c.post("/v1/hotline/precincts/S1/report", json=SAT_ONE, headers=op).status_code == 201
+    alone = c.get("/v1/results/precincts/S1").json()
+    assert alone["sde"]["Biden"] == 3.0  # the group's 3 state delegates, all S1's
+    _faults(c, "incomplete-output")
+    assert c.post("/v1/hotline/precincts/S2/report", json=SAT_TWO, headers=op).status_code == 201
+    assert c.get("/v1/results/precincts/S1").json() == alone
+    assert c.get("/v1/results").json()["statewide"]["sde"]["Biden"] == 3.0
+    # what is stored (no fault applied) shares the group's SDE between both
+    stored = c.get("/v1/admin/precincts", headers=ADMIN_H).json()["precincts"]
+    assert stored["S1"]["sde"]["Biden"] == 2.25 and stored["S2"]["sde"]["Sanders"] == 0.75
+    _faults(c)
+    assert c.post("/v1/hotline/precincts/S2/report", json=SAT_TWO, headers=op).status_code == 201
+    assert c.get("/v1/results/precincts/S1").json()["sde"]["Biden"] == 2.25
+
+
+def test_a_write_withheld_from_publication_changes_no_version(tmp_path: Path) -> None:
+    c = client(tmp_path)
+    report_app(c, "P0001")
+    summary = c.get("/v1/results")
+    listing = c.get("/v1/results/precincts")
+    zero = c.get("/v1/results/precincts/P0002")
+    _faults(c, "incomplete-output")
+    report_app(c, "P0002")  # acknowledged, withheld: nothing published changes
+    for path, before in (("/v1/results", summary), ("/v1/results/precincts", listing),
+                         ("/v1/results/precincts/P0002", zero)):
+        r = c.get(path, headers={"If-None-Match": before.headers["ETag"]})
+        assert r.status_code == 304, path
+        assert c.get(path).json() == before.json(), path
+    # a withheld version of a published precinct takes it out: that is a change
+    h = chair(c, "P0001")
+    fixed = {"final": {"Biden": 46, "Sanders": 39, "Warren": 15}, "delegates": GOOD["delegates"]}
+    seq = c.post("/v1/precincts/P0001/final-alignment", json=fixed, headers=h).json()["seq"]
+    gone = c.get("/v1/results").json()
+    assert gone["version"] == seq > summary.json()["version"]
+    assert gone["precincts_reporting"] == 0
+    assert c.get("/v1/results/precincts/P0001").json()["revision"] == seq
+    assert c.get("/v1/results/precincts/P0002").json() == zero.json()
+    # a restart on the same database publishes the same versions and revisions
+    feed = _feed(c)
+    c.app.state.service.store.close()  # type: ignore[attr-defined]
+    again = client(tmp_path, provision=False)
+    assert _feed(again) == feed
 
 
 def test_provisioning_keeps_results_of_the_same_roster_and_refuses_another(

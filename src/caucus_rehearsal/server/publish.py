@@ -19,7 +19,9 @@ ETags are derived from them (and the database's ``db_id``).
 
 The ``incomplete-output`` fault acts here and only here: a record received while it was
 active (``Complete.withheld``) is shown as not reporting, or truncated, in what is
-published.
+published. A record withheld with ``drop`` counts nowhere in what is published: not in
+the totals, not in its satellite group's SDE shares, not in any version or revision (so
+a withheld record that replaces nothing published changes nothing a reader can see).
 """
 
 from __future__ import annotations
@@ -40,19 +42,36 @@ def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
+def visible(rec: Complete | None) -> bool:
+    """True when ``rec`` is published (possibly truncated); False for no record or one
+    withheld with ``incomplete-output:drop``."""
+    return rec is not None and rec.withheld != "drop"
+
+
+def republishes(old: Complete | None, new: Complete) -> bool:
+    """True when ``new`` replacing ``old`` changes the precinct's published entry: unless
+    both are invisible (a visible record always differs from the one before: its
+    ``version`` grew)."""
+    return visible(old) or visible(new)
+
+
 class Publisher:
     """Builds the public (and the admin's stored) view of ``records`` for ``roster``.
 
     ``floor`` is the ``seq`` of the provisioning or reset that began this roster's feed
-    and ``floor_at`` when it was stored; ``db_id`` tags the ETags."""
+    and ``published_at`` when the feed last changed; ``db_id`` tags the ETags.
+    ``shown`` maps a precinct to the ``seq`` of the record that last changed its published
+    entry (see :func:`republishes`; the caller replays the trail to rebuild it)."""
 
     def __init__(self, roster: Roster, records: dict[str, Complete], db_id: str = "",
-                 floor: int = 0, published_at: float = 0.0) -> None:
+                 floor: int = 0, published_at: float = 0.0,
+                 shown: dict[str, int] | None = None) -> None:
         self.roster = roster
         self.records = records
         self.db_id = db_id
         self.floor = floor
-        self.version = max([floor, *(r.seq for r in records.values())])
+        self.shown: dict[str, int] = dict(shown or {})
+        self.version = max([floor, *self.shown.values()])
         """The feed's version (see the module docstring)."""
         self.published_at = published_at
         """Epoch seconds at which :attr:`version` became visible."""
@@ -68,25 +87,32 @@ class Publisher:
         self._summary: Body | None = None
         self._precincts: Body | None = None
 
-    def changed(self, pid: str, at: float) -> None:
-        """The complete record of ``pid`` was added or replaced (visible from ``at``)."""
+    def changed(self, pid: str, old: Complete | None, at: float) -> None:
+        """The complete record of ``pid``, ``old`` before, was added or replaced (committed
+        at ``at``); nothing published changes unless :func:`republishes` says so."""
+        rec = self.records[pid]
+        if not republishes(old, rec):
+            return
         p = self.roster.precincts[pid]
         if p.satellite:
             self._dirty_groups.add(p.county)
         self._dirty.add(pid)
-        self.version = max(self.version, self.records[pid].seq)
+        self.shown[pid] = rec.seq
+        self.version = max(self.version, rec.seq)
         self.published_at = at
         self._summary = self._precincts = None
 
-    def sde(self, pid: str, rec: Complete) -> tuple[float, ...]:
-        """The SDE per candidate of a complete record (4 decimals)."""
+    def sde(self, pid: str, rec: Complete, stored: bool = False) -> tuple[float, ...]:
+        """The SDE per candidate of a complete record (4 decimals): a satellite's share
+        among the published satellites of its group (among all stored ones if
+        ``stored``)."""
         p = self.roster.precincts[pid]
         county = self.roster.counties[p.county]
         if not p.satellite:
             return rules.sde(rec.delegates, county.ratio)
         group = [q for q, r in self.records.items()
                  if self.roster.precincts[q].satellite and self.roster.precincts[q].county
-                 == p.county]
+                 == p.county and (stored or visible(r))]
         shares = rules.satellite_sde(county.state_delegates,
                                      [self.records[q].attendance for q in group])
         share = shares[group.index(pid)]
@@ -117,12 +143,13 @@ class Publisher:
                 "reporting": False, "channel": None, "version": 0, "revision": revision,
                 "attendance": 0, "first": z, "final": z, "delegates": z, "sde": z}
 
-    def _group_revisions(self, counties: set[str]) -> dict[str, int]:
+    def _group_revisions(self, counties: set[str], seqs: dict[str, int]) -> dict[str, int]:
+        """Per satellite group, the largest of its members' ``seqs``."""
         out = dict.fromkeys(counties, 0)
-        for q, r in self.records.items():
+        for q, seq in seqs.items():
             p = self.roster.precincts[q]
             if p.satellite and p.county in out:
-                out[p.county] = max(out[p.county], r.seq)
+                out[p.county] = max(out[p.county], seq)
         return out
 
     def _refresh(self) -> None:
@@ -135,15 +162,16 @@ class Publisher:
             self._dirty_groups.clear()
         if self._dirty:
             groups = self._group_revisions({self.roster.precincts[q].county for q in self._dirty
-                                            if self.roster.precincts[q].satellite})
+                                            if self.roster.precincts[q].satellite}, self.shown)
         cands = self.roster.candidates
         for pid in self._dirty:
             self._single.pop(pid, None)
             rec = self.records.get(pid)
             p = self.roster.precincts[pid]
-            rev = 0 if rec is None else groups[p.county] if p.satellite else rec.seq
+            shown = visible(rec)
+            rev = groups[p.county] if p.satellite and shown else self.shown.get(pid, 0)
             self._rev[pid] = rev
-            if rec is None or rec.withheld == "drop":
+            if rec is None or not shown:
                 self._frag[pid] = _dumps(self.zero_entry(pid, rev))
                 self._rows.pop(pid, None)
                 continue
@@ -204,7 +232,11 @@ class Publisher:
 
     def stored(self) -> bytes:
         """``GET /v1/admin/precincts``: every complete record as stored, no fault applied."""
-        self._refresh()
-        out = {pid: self.entry(pid, rec, self.sde(pid, rec), self._rev[pid])
-               for pid in self.roster.precincts if (rec := self.records.get(pid)) is not None}
+        seqs = {q: r.seq for q, r in self.records.items()}
+        groups = self._group_revisions({p.county for p in self.roster.precincts.values()
+                                        if p.satellite}, seqs)
+        out = {pid: self.entry(pid, rec, self.sde(pid, rec, stored=True),
+                               groups[p.county] if p.satellite else rec.seq)
+               for pid, p in self.roster.precincts.items()
+               if (rec := self.records.get(pid)) is not None}
         return _dumps({"precincts": out})

@@ -24,7 +24,7 @@ from typing import Any
 from caucus_rehearsal.server.faults import FaultState
 from caucus_rehearsal.server.feed import Feed
 from caucus_rehearsal.server.lockout import Lockouts
-from caucus_rehearsal.server.publish import Publisher
+from caucus_rehearsal.server.publish import Publisher, republishes
 from caucus_rehearsal.server.schemas import RosterIn
 from caucus_rehearsal.server.state import (
     Complete,
@@ -96,17 +96,20 @@ class Service:
         self.publisher: Publisher | None = None
         self._unpublished: list[tuple[str, Complete]] = []
         floor, changed_at = 0, 0.0
+        shown: dict[str, int] = {}
         for row in self.store.audit():
             if row.actor == ADMIN_ACTOR:
                 floor, changed_at = row.seq, row.stored_at
             elif row.outcome == "accepted" and row.precinct_id is not None and row.payload:
                 rec = self._apply(row, json.loads(row.payload))
                 if rec is not None:
+                    if republishes(self.records.get(row.precinct_id), rec):
+                        shown[row.precinct_id] = rec.seq
+                        changed_at = row.stored_at
                     self.records[row.precinct_id] = rec
-                    changed_at = row.stored_at
         if self.roster is not None:
             self.publisher = Publisher(self.roster, self.records, self.store.db_id, floor,
-                                       changed_at)
+                                       changed_at, shown)
 
     def _remember(self, row: AuditRow, fingerprint: str) -> None:
         if row.idem_key is not None and row.outcome == "accepted" and row.response:
@@ -116,9 +119,10 @@ class Service:
         """The store committed: publish the complete records staged with it, in order."""
         pending, self._unpublished = self._unpublished, []
         for pid, rec in pending:
+            old = self.records.get(pid)
             self.records[pid] = rec
             if self.publisher is not None:
-                self.publisher.changed(pid, self.store.stored_at)
+                self.publisher.changed(pid, old, self.store.stored_at)
 
     def _apply(self, row: AuditRow, payload: dict[str, Any]) -> Complete | None:
         """Bring the in-memory view up to date with an accepted (staged or committed)
