@@ -114,3 +114,19 @@ def test_writes_accepted_with_another_precinct_s_session_are_an_attack_not_data_
     gates = {g["metric"]: g["result"] for g in s["gates"]}
     assert (gates["unauthorized_writes"], gates["data_loss"]) == ("fail", "pass")
     assert r.rebuilt_identically()
+
+
+def test_a_lockout_keyed_on_the_precinct_alone_locks_the_real_chair_out(
+        against: Against) -> None:
+    # The attacker and the chairs send from distinct addresses (X-Forwarded-For); this
+    # target ignores them and locks the precinct itself after five wrong PINs.
+    r = against("lock-per-precinct", "--set", "adversaries.brute_force_attackers=1",
+                "--set", 'gates=["data_loss == 0", "chairs_locked_out_by_attackers == 0"]')
+    s = r.summary
+    assert (r.code, s["verdict"]) == (1, "fail"), r.stdout + r.stderr
+    locked = s["security"]["chairs_locked_out_by_attackers"]
+    assert len(locked) == 1
+    assert r.first_finding() == ("An attacker's wrong PINs locked out the real chair of "
+                                 f"1 precinct: {locked[0]}.")
+    gates = {g["metric"]: g["result"] for g in s["gates"]}
+    assert gates["chairs_locked_out_by_attackers"] == "fail"

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from caucus_rehearsal.rehearsal.addresses import TRUST_LOOPBACK
 from caucus_rehearsal.server.process import start_server
-from support.server import GOOD, roster
+from support.server import GOOD, pin, roster
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +37,30 @@ def test_real_socket_on_port_0(tmp_path: Path) -> None:
             spec = c.get("/openapi.json").json()
             assert "/v1/precincts/{precinct_id}/final-alignment" in spec["paths"]
     assert srv.process.returncode == 0  # Ctrl-C (SIGINT) is a clean stop
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_lockout_is_per_forwarded_source_only_behind_a_trusted_proxy(
+        tmp_path: Path, trusted: bool) -> None:
+    # As rehearse run starts it (trusted), and as rehearse serve by default.
+    options = TRUST_LOOPBACK if trusted else ()
+    guesser, chair = {"X-Forwarded-For": "198.18.0.9"}, {"X-Forwarded-For": "10.0.0.1"}
+    with start_server(tmp_path / "r.db", options=options) as srv:
+        admin = {"Authorization": f"Bearer {srv.admin_token}"}
+        with httpx.Client(base_url=srv.url, timeout=10) as c:
+            assert c.post("/v1/admin/provision", json=roster(), headers=admin).status_code == 200
+
+            def sign_in(who: dict[str, str], secret: str) -> int:
+                return c.post("/v1/auth/chair", json={"precinct_id": "P0001", "pin": secret},
+                              headers=who).status_code
+
+            assert [sign_in(guesser, "000000") for _ in range(6)] == [401] * 5 + [429]
+            # behind a trusted proxy the chair is another source; else the header is
+            # ignored and both are the peer 127.0.0.1, locked out together
+            assert sign_in(chair, pin("P0001")) == (200 if trusted else 429)
+            audit = c.get("/v1/admin/audit", headers=admin).json()["items"]
+    sources = {a["payload"]["source"] for a in audit if a["kind"] == "chair_login"}
+    assert sources == ({"198.18.0.9", "10.0.0.1"} if trusted else {"127.0.0.1"})
 
 
 async def _flood(url: str, token: str, ids: list[str], acked: dict[str, int],

@@ -1,6 +1,7 @@
 """A small contract-v1 results server that misbehaves on purpose, for the hostile-target
 tests (tests/test_hostile_targets.py). Standard library and ``caucus_rehearsal.rules``
-only; state in memory; no validation of the numbers, no idempotency, no lockout.
+only; state in memory; no validation of the numbers, no idempotency, no lockout (but
+in ``lock-per-precinct``).
 
     python tests/support/hostile_target.py --port 0 --admin-token K --mode MODE
 
@@ -13,7 +14,10 @@ prints ``listening on http://127.0.0.1:PORT`` and serves until SIGTERM. Modes:
 - ``cross-precinct``: a chair's session may write any precinct (last write wins);
 - ``wrong-shape``: ``GET /v1/results/precincts`` answers ``[]``;
 - ``login-shape``: a chair's sign-in answers ``200 {}`` (no token);
-- ``endless-audit``: the audit trail always has a next page.
+- ``endless-audit``: the audit trail always has a next page;
+- ``lock-per-precinct``: the 5th wrong PIN in a row at a precinct, from anyone, locks
+  the precinct for 60 s (``429``, even for the right PIN): a guesser locks the real chair
+  out (the lockout keyed on the precinct alone, whatever ``X-Forwarded-For`` says).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 from caucus_rehearsal import rules
 
 MODES = ("honest", "inflate", "phantom", "no-sde", "cross-precinct", "wrong-shape",
-         "login-shape", "endless-audit")
+         "login-shape", "endless-audit", "lock-per-precinct")
 STEPS = {"attendance": "attendance", "first-alignment": "first",
          "final-alignment": "final", "worksheet": "worksheet"}
 WRITE = re.compile(r"^/v1/precincts/([^/]+)/([a-z-]+)$")
@@ -50,6 +54,8 @@ class State:
         self.sessions: dict[str, str] = {}  # token -> precinct id or "operator:<id>"
         self.data: dict[str, dict[str, Any]] = {}
         self.audit: list[dict[str, Any]] = []
+        self.wrong: dict[str, int] = {}  # precinct -> wrong PINs in a row
+        self.locked: dict[str, float] = {}  # precinct -> locked until (epoch seconds)
 
     def published(self) -> dict[str, dict[str, Any]]:
         """Every precinct with a final alignment, with its SDE (contract v1 shape)."""
@@ -180,10 +186,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path == "/v1/auth/chair":
             pins = {p["id"]: p["pin"] for p in st.roster["precincts"]}
+            pid = str(body.get("precinct_id")) if isinstance(body, dict) else ""
+            if st.mode == "lock-per-precinct" and st.locked.get(pid, 0.0) > time.time():
+                self._error(429, "locked_out")
+                return
             if not isinstance(body, dict) or pins.get(body.get("precinct_id")) != \
                     body.get("pin"):
+                st.wrong[pid] = st.wrong.get(pid, 0) + 1
+                if st.wrong[pid] >= 5:
+                    st.wrong[pid], st.locked[pid] = 0, time.time() + 60.0
                 self._error(401, "bad_credentials")
                 return
+            st.wrong[pid] = 0
             token = secrets.token_hex(8)
             st.sessions[token] = body["precinct_id"]
             self._send(200, {} if st.mode == "login-shape" else

@@ -109,11 +109,13 @@ def run(args: argparse.Namespace) -> int:
     if args.target:
         target = Target(args.target, args.admin_token, reference=False)
     else:
+        from caucus_rehearsal.rehearsal.addresses import TRUST_LOOPBACK
         from caucus_rehearsal.server.process import ServerStartError, start_server
 
         try:
             handle = start_server(run_dir / "reporting.db", faults=args.server_fault,
-                                  seed=scenario.seed, log_path=run_dir / "server.log")
+                                  seed=scenario.seed, log_path=run_dir / "server.log",
+                                  options=TRUST_LOOPBACK)
         except ServerStartError as exc:
             raise TargetUnreachable(str(exc).splitlines()[0]) from exc
         target = Target(handle.url, handle.admin_token, reference=True,

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from caucus_rehearsal.rehearsal.addresses import chair_address
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone
 from caucus_rehearsal.rehearsal.night import wrong_pin
@@ -107,7 +108,8 @@ def _app(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
                                           key=f"{plan.unit_id}:{sent_step}")
         payload = tally if sent_step == "final" else None
         sent = send(client, ctx, call, s, unit_id=plan.unit_id, actor="chair",
-                    channel="app", attempt=attempts[step], payload=payload, ready_wall=ready)
+                    channel="app", attempt=attempts[step], payload=payload, ready_wall=ready,
+                    source=chair_address(plan.unit_index))
         reply, ready = sent.reply, sent.done_wall
         s += sent.took_min
         if reply.outcome == "ok" and sent_step == step:

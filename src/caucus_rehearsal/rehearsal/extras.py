@@ -12,6 +12,7 @@ from locust import FastHttpUser, constant, task
 from locust.exception import StopUser
 
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall
+from caucus_rehearsal.rehearsal.addresses import brute_force_address, stream_attacker_address
 from caucus_rehearsal.rehearsal.boundary import adapter_failed, guarded
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone
@@ -179,7 +180,8 @@ class AdversaryUser(FastHttpUser):
                 payload, extra = {"attendance": tally["attendance"]}, {"session_of": victim}
         call = dataclasses.replace(call, intent=kind, name=f"{call.name} [{kind}]")
         send(self.client, ctx, call, at, unit_id=attacked, actor="adversary",
-             channel="app", attempt=n, good=good, payload=payload, **extra)
+             channel="app", attempt=n, good=good, payload=payload,
+             source=stream_attacker_address(kind), **extra)
 
     def _nuisance(self, ctx: RunContext, phone: HotlinePhone, n: int, at: float,
                   seed: int) -> None:
@@ -218,5 +220,6 @@ class AdversaryUser(FastHttpUser):
             call = dataclasses.replace(call, intent="bad_pin",
                                        name=f"{call.name} [brute_force]")
             send(self.client, ctx, call, sim, unit_id=unit.unit_id, actor="adversary",
-                 channel="app", attempt=n, good=REFUSALS, attacker=i)
+                 channel="app", attempt=n, good=REFUSALS, attacker=i,
+                 source=brute_force_address(i))
             sim += BRUTE_EVERY_MIN

@@ -21,6 +21,7 @@ import gevent
 
 from caucus_rehearsal.attacks import HONEST
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply
+from caucus_rehearsal.rehearsal.addresses import SOURCE_HEADER
 from caucus_rehearsal.rehearsal.boundary import interpret
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.eventlog import FAILED_OUTCOMES
@@ -53,13 +54,14 @@ def wait_until(wall: float) -> None:
 def send(client: Any, ctx: RunContext, call: HttpCall, at: float, *, unit_id: str,
          actor: str, channel: str, attempt: int = 1, payload: Any = None,
          good: frozenset[str] = frozenset({"ok"}), log: bool = True,
-         ready_wall: float | None = None, **extra: Any) -> Sent:
+         ready_wall: float | None = None, source: str | None = None, **extra: Any) -> Sent:
     """Send ``call`` at modelled minute ``at``; return what the answer meant.
 
     ``good``: the outcomes Locust counts as a success; for an adversary that is a
     refusal (:data:`REFUSALS`): the target doing its job. ``ready_wall``: when the actor
     got the answer it was waiting for before this attempt (the part of the lateness
-    after which is the target's, not the load generator's).
+    after which is the target's, not the load generator's). ``source``: the sender's own
+    address, sent in :data:`~.addresses.SOURCE_HEADER` (:mod:`.addresses`).
     """
     intended = ctx.clock.wall(at)
     wait_until(intended)
@@ -67,6 +69,8 @@ def send(client: Any, ctx: RunContext, call: HttpCall, at: float, *, unit_id: st
     rid = ctx.request_id(unit_id, step)
     headers = dict(call.headers)
     headers["X-Request-Id"] = rid
+    if source is not None:
+        headers[SOURCE_HEADER] = source
     ctx.in_flight += 1
     sent = time.time()
     try:
