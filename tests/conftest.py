@@ -1,17 +1,23 @@
 """Fixtures shared by the test files (a test file never imports another): the verdict
-of a target that passed, and hostile targets on loopback with ``rehearse run`` against
-them."""
+of a target that passed, hostile targets on loopback with ``rehearse run`` against
+them, the ``rehearse`` command as a subprocess, the processes and ports of a run, and a
+real small filesystem that fills up."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from caucus_rehearsal.rehearsal.night import build_night
@@ -218,3 +224,109 @@ def recorded_night(tmp_path_factory: pytest.TempPathFactory) -> RecordedNight:
     with (path / "snapshots.jsonl").open("w") as fh:
         fh.writelines(json.dumps(x, separators=(",", ":")) + "\n" for x in lines)
     return RecordedNight(path, wrong, 250.0)
+
+
+DISK_DRIVER = TESTS / "support" / "disk_driver.py"
+
+
+def _rehearse_argv(*args: str) -> list[str]:
+    return [sys.executable, "-c", CLI, *args]
+
+
+@pytest.fixture
+def rehearse_argv() -> Callable[..., list[str]]:
+    """``rehearse_argv(*args)``: the command line of ``rehearse ARGS...`` as a subprocess."""
+    return _rehearse_argv
+
+
+def _processes_mentioning(marker: str) -> list[psutil.Process]:
+    """Live processes (zombies aside) whose command line contains ``marker`` (a run's
+    temporary folder: the server's ``--db``, Locust's ``--run-dir`` and ``--csv``)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and \
+                    marker in " ".join(proc.info["cmdline"] or ()):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+@pytest.fixture
+def processes_mentioning() -> Callable[[str], list[psutil.Process]]:
+    """``processes_mentioning(marker)``: the live processes whose command line holds it."""
+    return _processes_mentioning
+
+
+def _port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``host:port`` again: nobody listens there (closed
+    connections may linger in TIME_WAIT; servers bind with SO_REUSEADDR, as here)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            s.listen()
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """``free_port()``: a loopback TCP port nobody listens on (for a server to take)."""
+    return _free_port
+
+
+@pytest.fixture
+def port_is_free() -> Callable[..., bool]:
+    """``port_is_free(port, host="127.0.0.1")``: see :func:`_port_is_free`."""
+    return _port_is_free
+
+
+def _mount_prefix() -> list[str] | None:
+    """``unshare`` options giving a private mount namespace where a tmpfs can be mounted
+    (root, or an unprivileged user namespace), or None when this machine allows neither."""
+    if shutil.which("unshare") is None:
+        return None
+    prefix = ["unshare", "--mount"] if os.geteuid() == 0 else \
+        ["unshare", "--user", "--map-root-user", "--mount"]
+    probe = subprocess.run([*prefix, "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$1"',
+                            "sh", tempfile.gettempdir()],
+                           capture_output=True, timeout=30, check=False)
+    return prefix if probe.returncode == 0 else None
+
+
+@pytest.fixture(scope="session")
+def small_disk(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, Any]]:
+    """Run a command on a real, small tmpfs that the test fills up (ENOSPC for real).
+
+    ``small_disk(argv, size_mb=..., fill=...)`` mounts a tmpfs in a private mount
+    namespace (it vanishes with the namespace), runs ``argv`` inside it as the current
+    folder and returns what ``tests/disk_driver.py`` observed (see its docstring for
+    ``fill`` and the result's keys). Skips where no tmpfs can be mounted.
+    """
+    prefix = _mount_prefix()
+    if prefix is None:
+        pytest.skip("cannot mount a small tmpfs here (needs root or user namespaces)")
+
+    def run(argv: list[str], size_mb: int = 16, timeout_s: float = 180,
+            **spec: Any) -> dict[str, Any]:
+        mount = tmp_path_factory.mktemp("disk")  # only the namespace sees the tmpfs on it
+        job = {"disk": str(mount), "argv": argv, "timeout_s": timeout_s, **spec}
+        script = 'mount -t tmpfs -o size="$1"m tmpfs "$2" && shift 2 && exec "$@"'
+        proc = subprocess.run([*prefix, "sh", "-c", script, "sh", str(size_mb), str(mount),
+                               sys.executable, str(DISK_DRIVER), json.dumps(job)],
+                              capture_output=True, text=True, timeout=timeout_s + 120,
+                              check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+        return result
+
+    return run

@@ -4,9 +4,9 @@ reference server; every precinct is reported exactly once, by the worker that ow
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,13 +23,8 @@ ALL_READY = ["people.app_installed=1", "people.app_can_login=1", "people.app_kno
              "people.worksheet_error_rate=0"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_master_and_two_workers_report_every_precinct_exactly_once(tmp_path: Path) -> None:
+def test_master_and_two_workers_report_every_precinct_exactly_once(
+        tmp_path: Path, free_port: Callable[[], int]) -> None:
     run_dir = tmp_path / "run"
     port = free_port()
     locust = [sys.executable, "-m", "locust", "-f", str(REPO / "locustfile.py"),

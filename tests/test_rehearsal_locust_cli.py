@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
         (["--scenario", "nosuch"], "nosuch: expected a scenario file or one of the bundled keys"),
         (["--scenario", "smoke", "--set", "hotline.operators=-1"],
          "--set: hotline.operators = -1: expected a whole number >= 0"),
+        (["--scenario", "smoke", "--speed", "inf"],
+         "--speed inf: expected simulated seconds per wall second from 1 (real time) to 3600"),
     ],
 )
 def test_bad_scenario_is_one_line_and_exit_2(args: list[str], needle: str) -> None:

@@ -10,12 +10,14 @@
     │   ├── TargetUnreachable      nothing answers at the target URL
     │   └── TargetProtocolError    the target answered something the adapter cannot read
     └── RunAborted                 the run was interrupted or aborted (exit 3)
+        └── DiskFull               the disk filled up while writing (ENOSPC, EDQUOT)
 
 The reference server (``server/``) stands alone and does not use these.
 """
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 EXIT_OK = 0
@@ -95,3 +97,16 @@ class RunAborted(RehearsalError):
     """The run was interrupted (Ctrl-C) or aborted; what was recorded is kept."""
 
     exit_code = EXIT_TARGET
+
+
+class DiskFull(RunAborted):
+    """The disk filled up while writing (``ENOSPC``, ``EDQUOT``); what was already written
+    is kept and the message says where."""
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is an ``OSError`` saying the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS

@@ -3,7 +3,9 @@
 Each subcommand module defines ``register(subparsers)``, which adds its parser and sets
 ``func`` to a callable taking the parsed arguments and returning the exit code. Errors
 derived from :class:`~caucus_rehearsal.errors.RehearsalError` are printed as one line
-and mapped to their exit code; Ctrl-C exits 3 after the subcommand has saved its work.
+and mapped to their exit code. Ctrl-C, SIGTERM and SIGHUP alike
+(:mod:`caucus_rehearsal.interrupts`) exit 3 after the subcommand has stopped its children
+and said what it kept; so does a full disk.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import sys
 from collections.abc import Sequence
 
 from caucus_rehearsal import __version__
-from caucus_rehearsal.errors import EXIT_TARGET, EXIT_USAGE, RehearsalError
+from caucus_rehearsal.errors import EXIT_TARGET, EXIT_USAGE, RehearsalError, is_disk_full
+from caucus_rehearsal.interrupts import INTERRUPTS
 
 SUBCOMMANDS = ("scenarios", "audit", "simulate", "plan", "calibrate", "run", "serve", "report",
                "replay")
@@ -51,21 +54,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rehearse`` console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_USAGE
-    try:
-        code: int = args.func(args)
-    except RehearsalError as exc:
-        print(f"rehearse: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("rehearse: interrupted; what was recorded so far is kept", file=sys.stderr)
-        return EXIT_TARGET
-    except BrokenPipeError:
-        return 0
+    started = False
+    with INTERRUPTS.installed():  # first: a signal during the imports below is handled too
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                parser.print_help()
+                return EXIT_USAGE
+            started = True
+            code: int = args.func(args)
+        except RehearsalError as exc:
+            print(f"rehearse: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:  # commands that write say themselves what they kept
+            kept = "" if started else "; nothing was written"
+            print(f"rehearse: error: interrupted by {INTERRUPTS.signal_name}{kept}",
+                  file=sys.stderr)
+            return EXIT_TARGET
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            print(f"rehearse: error: the disk is full ({exc.strerror}: {exc.filename})",
+                  file=sys.stderr)
+            return EXIT_TARGET
     return code
 
 

@@ -1,6 +1,6 @@
 """``rehearse replay RUN_DIR``: serve a rehearsed night's published feed as it evolved.
 
-Exit codes: 0 when stopped (Ctrl-C or SIGTERM, like ``rehearse serve``); 2 for a
+Exit codes: 0 when stopped (Ctrl-C, SIGTERM or SIGHUP, like ``rehearse serve``); 2 for a
 directory that is not a run directory, a run with no readable snapshot, a bad option or
 an unusable port (one line on stderr).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from caucus_rehearsal.interrupts import hangup_as_sigterm
 from caucus_rehearsal.replay.runner import add_arguments, replay
 
 
@@ -20,4 +21,9 @@ def register(sub: Any) -> None:
                     "night: contract v1 public routes with ETag/304, ?at=TIME and "
                     "?position=N, and GET /status (docs/replay.md).")
     add_arguments(p)
-    p.set_defaults(func=replay)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    hangup_as_sigterm()  # a closed terminal stops the replay as SIGTERM does
+    return replay(args)

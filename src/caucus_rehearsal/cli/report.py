@@ -8,7 +8,8 @@ Without ``--at``: the report, and the last published state in
 
 Exit codes (docs/exit-codes.md): 0 every gate passed (with ``--at``: the file was
 written), 1 a gate failed, 4 inconclusive, 2 the directory is missing or not a readable
-run directory, a bad ``--at``, or a file that cannot be written (one line on stderr).
+run directory, a bad ``--at``, or a file that cannot be written (one line on stderr),
+3 interrupted (run it again).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from caucus_rehearsal.errors import EXIT_OK, InputFileError, UsageError
+from caucus_rehearsal.errors import EXIT_OK, InputFileError, RunAborted, UsageError
+from caucus_rehearsal.interrupts import INTERRUPTS
 from caucus_rehearsal.replay.export import Export, export_at
 from caucus_rehearsal.replay.timeline import parse_moment
 from caucus_rehearsal.reports.rundir import read_run_head
@@ -59,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
 
     from caucus_rehearsal.reports import build_report  # matplotlib loads only when needed
 
-    outcome = build_report(args.run_dir)
+    try:
+        outcome = build_report(args.run_dir)
+    except KeyboardInterrupt:
+        raise RunAborted(f"interrupted by {INTERRUPTS.signal_name} before the report of "
+                         f"{args.run_dir} was complete: run 'rehearse report {args.run_dir}' "
+                         "again") from None
     html = args.run_dir / "report.html"
     state = " (partial run)" if outcome.partial else ""
     print(f"verdict: {outcome.verdict.upper()}{state}")

@@ -1,11 +1,19 @@
-"""``rehearse serve``: the reference reporting server alone (contract v1, docs/contract.md)."""
+"""``rehearse serve``: the reference reporting server alone (contract v1, docs/contract.md).
+
+Ctrl-C, SIGTERM and SIGHUP stop it gracefully (requests in flight finish, the database
+is closed): a clean stop, exit 0, like any service manager expects. Bad options or a
+busy port: one line, exit 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import UsageError
+from caucus_rehearsal.interrupts import hangup_as_sigterm
 from caucus_rehearsal.server.runner import ServeError, add_arguments, serve
 
 
@@ -19,7 +27,19 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: expected a TCP port from 0 (any free one) "
+                         "to 65535")
+    db = Path(args.db)
+    if db.is_dir():
+        raise UsageError(f"--db {db}: is a folder, expected a database file "
+                         "(created if missing)")
+    if not db.parent.is_dir():
+        raise UsageError(f"--db {db}: the folder {db.parent} does not exist")
+    hangup_as_sigterm()
     try:
         return serve(args)
     except ServeError as exc:
         raise UsageError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise UsageError(f"--db {db}: cannot use it as the database ({exc})") from None

@@ -7,8 +7,9 @@ and prints a table: milestones, the hotline, the gates with the share of nights 
 each, where the units' time goes after their meeting and what limits each timing or
 hotline gate (a sweep prints one labelled row per combination; several ``--sweep`` keys
 make a grid). Exit codes: 0 done (gates are shown, and fail the command only with
-``--fail-on-gates``: exit 1), 2 bad scenario, ``--set`` or ``--sweep`` (one line on
-stderr).
+``--fail-on-gates``: exit 1), 2 bad scenario, ``--set``, ``--sweep`` or ``--out`` (one
+line on stderr), 3 interrupted (Ctrl-C, SIGTERM, SIGHUP) or a full disk: the line says
+which files were kept (each is written whole or not at all).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import argparse
 import csv
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,15 @@ from caucus_rehearsal.cli.sweep import (
     sweep_scenario,
     sweep_table,
 )
-from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_OK
+from caucus_rehearsal.errors import (
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    DiskFull,
+    RunAborted,
+    UsageError,
+    is_disk_full,
+)
+from caucus_rehearsal.interrupts import INTERRUPTS
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.montecarlo import RunOutcome, run_many
 from caucus_rehearsal.simulator.roster import build_roster
@@ -86,8 +96,36 @@ def simulate(scn: Scenario, runs: int, jobs: int, label: str) -> list[RunOutcome
 
 
 def run(args: argparse.Namespace) -> int:
+    kept: list[Path] = []
+    out, made = args.out or Path("runs"), False
+    try:
+        scn = load_scenario(args.scenario, list(args.overrides))
+        out = args.out or out / f"simulate-{time.strftime('%Y%m%d-%H%M%S')}-{scn.name}"
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out}: is a file, expected a folder "
+                             "(it is created if missing)")
+        summary, outcomes, scn, combos, per_combo = _nights(args, scn)
+        made = not out.exists()
+        write_outputs(out, summary, outcomes, scn, combos, per_combo, kept)
+    except KeyboardInterrupt:
+        raise RunAborted(f"interrupted by {INTERRUPTS.signal_name}; "
+                         f"{_kept(out, kept, made)}") from None
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise DiskFull(f"the disk is full ({exc.strerror}: {exc.filename}); "
+                       f"{_kept(out, kept, made)}") from None
+    print(sweep_table(summary) if summary.get("sweep") else table(summary))
+    print("\nwritten: " + ", ".join(str(f) for f in kept))
+    rows = summary.get("sweep") or [summary]
+    failed = any(g["passed"] is False for r in rows for g in r["gates"])
+    return EXIT_GATE_FAILED if failed and args.fail_on_gates else EXIT_OK
+
+
+def _nights(args: argparse.Namespace, scn: Scenario) -> tuple[
+        dict[str, Any], list[RunOutcome], Scenario, list[Combination], list[list[RunOutcome]]]:
+    """The Monte Carlo nights (of every combination, for a sweep) and their summary."""
     overrides = list(args.overrides)
-    scn = load_scenario(args.scenario, overrides)
     sweep_rows: list[dict[str, Any]] | None = None
     combos: list[Combination] = []
     per_combo: list[list[RunOutcome]] = []
@@ -103,23 +141,31 @@ def run(args: argparse.Namespace) -> int:
     else:
         outcomes = simulate(scn, args.runs, args.jobs, f"simulate {scn.name}")
     summary = build_summary(scn, outcomes, sweep_rows, combos[0] if combos else None)
-    out = args.out or Path("runs") / f"simulate-{time.strftime('%Y%m%d-%H%M%S')}-{scn.name}"
-    files = write_outputs(out, summary, outcomes, scn, combos, per_combo)
-    print(sweep_table(summary) if sweep_rows else table(summary))
-    print("\nwritten: " + ", ".join(str(f) for f in files))
-    rows = sweep_rows or [summary]
-    failed = any(g["passed"] is False for r in rows for g in r["gates"])
-    return EXIT_GATE_FAILED if failed and args.fail_on_gates else EXIT_OK
+    return summary, outcomes, scn, combos, per_combo
+
+
+def _kept(out: Path, kept: list[Path], made: bool) -> str:
+    """What an interrupted ``simulate`` leaves: the files it finished, or nothing (then
+    the folder ``out`` goes too if this run ``made`` it)."""
+    if kept:
+        return f"kept {', '.join(p.name for p in kept)} in {out}"
+    if made and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    return "nothing was written"
 
 
 def write_outputs(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome],
                   scn: Scenario, combos: Sequence[Combination] = (),
-                  per_combo: Sequence[Sequence[RunOutcome]] = ()) -> list[Path]:
+                  per_combo: Sequence[Sequence[RunOutcome]] = (),
+                  kept: list[Path] | None = None) -> list[Path]:
     """summary.json, runs.csv (every combination's nights for a sweep) and the charts
-    into ``out``; returns the files written."""
+    into ``out``; returns the files written. Each file is written whole or not at all
+    and appended to ``kept`` once it is (what an interruption leaves)."""
+    written = kept if kept is not None else []
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(dumps(summary))
-    with (out / "runs.csv").open("w", newline="") as fh:
+    with _whole(out / "summary.json", written) as tmp:
+        tmp.write_text(dumps(summary))
+    with _whole(out / "runs.csv", written) as tmp, tmp.open("w", newline="") as fh:
         w = csv.writer(fh)
         if combos:
             keys = list(combos[0])
@@ -132,8 +178,25 @@ def write_outputs(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome]
             header, rows = run_rows(outcomes)
             w.writerow(header)
             w.writerows(rows)
-    return [out / "summary.json", out / "runs.csv",
-            *write_charts(out, summary, outcomes, scn)]
+    write_charts(out, summary, outcomes, scn, written)
+    return written
+
+
+@contextmanager
+def _whole(path: Path, kept: list[Path]) -> Iterator[Path]:
+    """Write ``path`` through a temporary file: renamed into place when the block ends,
+    removed when it fails (an interrupted or full-disk write leaves no torn file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        yield tmp
+    except OSError as exc:  # named after the file it was for (matplotlib names none)
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)
+    kept.append(path)
 
 
 def goal_marks(scn: Scenario) -> list[tuple[float, float, str]]:
@@ -148,7 +211,7 @@ def goal_marks(scn: Scenario) -> list[tuple[float, float, str]]:
 
 
 def write_charts(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome],
-                 scn: Scenario) -> list[Path]:
+                 scn: Scenario, kept: list[Path] | None = None) -> list[Path]:
     """The fan chart, wait distribution, channel mix (and sweep) as PNG files."""
     import matplotlib
 
@@ -157,13 +220,13 @@ def write_charts(out: Path, summary: dict[str, Any], outcomes: list[RunOutcome],
 
     from caucus_rehearsal.reports import planning_charts as pc
 
-    written: list[Path] = []
+    written = kept if kept is not None else []
 
     def save(name: str, draw: Callable[[Any], object]) -> None:
         fig = Figure(figsize=(9, 5), layout="constrained")
         draw(fig.add_subplot())
-        fig.savefig(out / name, dpi=100, metadata={"Software": None})
-        written.append(out / name)
+        with _whole(out / name, written) as tmp:
+            fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
 
     m = summary["metrics"]
     which = f" ({label(summary['swept'])})" if summary.get("swept") else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +26,28 @@ FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error", "protocol_error"}
 
 
 class EventLog:
-    """An append-only JSONL file; ``write`` never buffers."""
+    """An append-only JSONL file; ``write`` never buffers.
+
+    A failed write (a full disk) raises, unless ``on_error`` is set: then it is called
+    with the error instead (the Locust process stops itself; its users' greenlets go on
+    undisturbed until then).
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.on_error: Callable[[OSError], None] | None = None
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record as one line."""
-        os.write(self._fd, (_ENCODER.encode(record) + "\n").encode("utf-8"))
+        try:
+            os.write(self._fd, (_ENCODER.encode(record) + "\n").encode("utf-8"))
+        except OSError as exc:
+            named = OSError(exc.errno, exc.strerror, str(self.path))
+            if self.on_error is None:
+                raise named from exc
+            self.on_error(named)
 
     def close(self) -> None:
         """Close the file (further writes fail)."""

@@ -60,6 +60,16 @@ class PoolKeeper:
         environment.runner.register_message("hotline", self.on_message)
         self._checker = gevent.spawn(self._check_loop)
 
+    def reset(self, lines: int, operators: int, parties: Iterable[str],
+              clock: Callable[[], SimClock | None], hold_capacity: int | None = None) -> None:
+        """An empty pool for a fresh night (a restart from Locust's web UI)."""
+        self.pool = HotlinePool(lines, operators, hold_capacity)
+        self.pool.expect(list(parties))
+        self._clock_of = clock
+        self.where.clear()
+        self.silenced.clear()
+        self.refused = 0
+
     def on_message(self, environment: Any, msg: Any) -> None:
         data = msg.data
         pool = self.pool

@@ -6,6 +6,7 @@ each spawn message, so every process rebuilds the same night from them alone.
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from caucus_rehearsal.rehearsal.adapters import DEFAULT_ADAPTER
@@ -20,15 +21,20 @@ def add_arguments(parser: Any) -> None:
                        metavar="KEY=VALUE", include_in_web_ui=False,
                        help="override a scenario value (repeatable)")
     group.add_argument("--speed", type=float, default=0.0, include_in_web_ui=True,
-                       help="simulated seconds per wall second (default: live.speed)")
-    group.add_argument("--run-dir", default="runs/locust", include_in_web_ui=False,
-                       help="where events.jsonl is appended")
+                       help="simulated seconds per wall second, 1 (real time) to 3600 "
+                            "(default: live.speed)")
+    group.add_argument("--run-dir", default="", include_in_web_ui=False,
+                       help="the run directory (events.jsonl); default: a new "
+                            "runs/<stamp>-<scenario> at each start; never one holding a run")
     group.add_argument("--t0", type=float, default=0.0, include_in_web_ui=False,
                        help="wall time (epoch s) of live.start; default: test start + 3 s")
+    group.add_argument("--night", type=int, default=0, include_in_web_ui=False,
+                       help=argparse.SUPPRESS)  # set by the master at each start (nights.py)
     group.add_argument("--adapter", default=DEFAULT_ADAPTER, include_in_web_ui=False,
                        help="target adapter as module:Class")
     group.add_argument("--admin-token", default="", include_in_web_ui=False,
                        help="target admin token: with --provision, provision at test start")
     group.add_argument("--provision", action="store_true", default=False,
                        include_in_web_ui=False,
-                       help="provision the target with the scenario's roster at test start")
+                       help="provision the target with the scenario's roster at test start "
+                            "(and reset it first at a restart: a fresh night)")

@@ -4,8 +4,9 @@
 :func:`play` runs Locust as a subprocess (this process never imports locust, which
 would gevent-patch it) and, while it runs, snapshots the published results, switches
 the scenario's scheduled faults at their simulated moments and prints a live status
-line; it stops when every chair is done or the scenario's end passes. Ctrl-C stops
-Locust, marks ``run.json`` interrupted, keeps everything and raises RunAborted.
+line; it stops when every chair is done or the scenario's end passes. A stop signal
+(Ctrl-C, SIGTERM, SIGHUP: :mod:`caucus_rehearsal.interrupts`) or a full disk stops
+Locust, keeps everything recorded, says why in ``run.json`` and is raised to the caller.
 
 Every call through the adapter goes through the :class:`~.boundary.Boundary`: a target
 that breaks the contract (an answer the adapter cannot read, a read that never ends) is
@@ -17,9 +18,11 @@ on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,15 +34,18 @@ from typing import Any
 
 import httpx
 
-from caucus_rehearsal.errors import RunAborted, TargetError, TargetProtocolError
+from caucus_rehearsal import __version__
+from caucus_rehearsal.errors import RunAborted, TargetError, TargetProtocolError, is_disk_full
+from caucus_rehearsal.interrupts import INTERRUPTS
 from caucus_rehearsal.published import shape_problem
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
 from caucus_rehearsal.rehearsal.boundary import MAX_REQUESTS_PER_CALL, Boundary, Problem
 from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.context import LIVE_DIR
+from caucus_rehearsal.rehearsal.failures import LOCUST_EXIT_DISK_FULL
 from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body
-from caucus_rehearsal.rehearsal.rundir import write_json, write_start
+from caucus_rehearsal.rehearsal.rundir import write_json, write_run_json, write_start
 from caucus_rehearsal.rehearsal.speed import SpeedChoice, choose_speed
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.units import format_clock
@@ -49,6 +55,8 @@ STOP_GRACE_S = 20.0
 MIN_SNAPSHOT_S = 0.25
 ALL_DONE_GRACE_S = 3.0
 """Wall seconds Locust gets to quit by itself once every chair is done."""
+LOCUST_STOP_S = 15.0
+"""Wall seconds Locust gets to stop after SIGTERM (it writes its CSV) before it is killed."""
 LOCUSTFILE = Path(__file__).with_name("locust_entry.py")
 """The locustfile handed to Locust (a path: importing it here would gevent-patch us)."""
 
@@ -81,8 +89,8 @@ class Target:
 def prepare(run_dir: Path, scenario: Scenario, scenario_arg: str, scenario_file: Path,
             overrides: Sequence[str], speed: float | None, adapter_spec: str,
             band: Callable[[Scenario], dict[str, Any]] | None) -> Prepared:
-    """Build truth and plan and write the run directory's starting files (and band.json)."""
-    night = build_night(scenario)
+    """Build truth and plan and write the run directory's starting files (and band.json);
+    ``run.json`` first, so a run stopped while preparing says so."""
     spd = float(speed or scenario.live.speed)
     run = {"scenario": scenario.name, "scenario_file": "scenario.toml",
            "overrides": list(overrides), "seed": scenario.seed, "speed": spd,
@@ -90,7 +98,9 @@ def prepare(run_dir: Path, scenario: Scenario, scenario_arg: str, scenario_file:
            "t0_wall": None, "target": None, "adapter": adapter_spec,
            "published_fields": sorted(load_adapter(adapter_spec).publishes),
            "reference_server": None, "server_faults": [], "status": "preparing",
-           "ended_wall": None}
+           "ended_wall": None, "version": __version__}
+    write_json(run_dir / "run.json", run)
+    night = build_night(scenario)
     write_start(run_dir, night, scenario_file, run)
     if band is not None:
         write_json(run_dir / "band.json", band(scenario))
@@ -134,8 +144,9 @@ def record_target_error(run_dir: Path, exc: TargetError) -> None:
     write_json(path, run)
 
 
-def locust_command(p: Prepared, target: Target, t0: float, run_s: float, ui: bool) -> list[str]:
-    """The Locust subprocess's command line."""
+def locust_command(p: Prepared, target: Target, t0: float, run_s: float,
+                   web_port: int | None) -> list[str]:
+    """The Locust subprocess's command line (headless unless a ``web_port`` is given)."""
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", target.url,
            "--csv", str(p.run_dir / "locust"), "--run-time", f"{max(1, int(run_s))}s",
            "--stop-timeout", "5", "--loglevel", "WARNING",
@@ -144,7 +155,8 @@ def locust_command(p: Prepared, target: Target, t0: float, run_s: float, ui: boo
            f"--admin-token={target.admin_token}"]  # "=": a token may start with "-"
     for o in p.overrides:
         cmd.append(f"--set={o}")
-    cmd += ["--autostart", "--autoquit", "3", "--web-host", "127.0.0.1"] if ui else ["--headless"]
+    cmd += ["--headless"] if web_port is None else [
+        "--autostart", "--autoquit", "3", "--web-host", "127.0.0.1", "--web-port", str(web_port)]
     return cmd
 
 
@@ -215,9 +227,16 @@ def _snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: 
     return tag, json.dumps(line, separators=(",", ":")), failure
 
 
-def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None = None,
-         out: Callable[[str], None] = print) -> str:
-    """Run the night; returns the final ``run.json`` status (``complete``)."""
+def play(p: Prepared, target: Target, *, web_port: int | None = None,
+         lead_s: float | None = None, out: Callable[[str], None] = print) -> str:
+    """Run the night (with Locust's web UI on ``web_port``, if given); returns the final
+    ``run.json`` status (``complete``).
+
+    Stopped early it stops Locust, keeps what was recorded, writes ``run.json``'s status
+    and raises: ``KeyboardInterrupt`` (a stop signal: ``interrupted``), the ``OSError``
+    of a full disk (``aborted``), the target's ``TargetError`` (``aborted``, kept as
+    ``target_error``), ``RunAborted`` (Locust itself failed: ``aborted``).
+    """
     sc = p.scenario
     timeout = max(5.0, sc.live.request_timeout * 60)
     client = httpx.Client(base_url=target.url, timeout=timeout)
@@ -231,22 +250,26 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
            "server_faults": list(target.base_faults), "status": "running"}
     write_json(p.run_dir / "run.json", run)
     snap_every = max(MIN_SNAPSHOT_S, min(sc.live.snapshot_interval * 60, (end_wall - t0) / 150))
-    log = (p.run_dir / "locust.log").open("ab")
-    proc = subprocess.Popen(locust_command(p, target, t0, end_wall - time.time() + 2, ui),
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            env=_locust_env(target.url))
-    _yield_cpu()
     faults = _Faults(p, target, clock)
-    snaps = (p.run_dir / "snapshots.jsonl").open("a", encoding="utf-8")
+    snaps = _Lines(p.run_dir / "snapshots.jsonl")
     tty = sys.stdout.isatty()
     status = "complete"
+    stopped: BaseException | None = None  # a stop signal or a full disk
+    failure: TargetError | None = None  # the target broke the contract
     tag: str | None = None
     next_snap = next_status = time.time()
-    if ui:
-        out("Locust web UI: http://127.0.0.1:8089 (the night starts by itself)")
     all_done_since: float | None = None
-    failure: TargetError | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    log = (p.run_dir / "locust.log").open("ab")
     try:
+        with INTERRUPTS.shielded():  # a signal now still finds proc set, and stops it
+            proc = subprocess.Popen(
+                locust_command(p, target, t0, end_wall - time.time() + 2, web_port),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env=_locust_env(target.url))
+        _yield_cpu()
+        if web_port is not None:
+            out(f"Locust web UI: http://127.0.0.1:{web_port} (the night starts by itself)")
         while proc.poll() is None and failure is None:
             now = time.time()
             if now > end_wall + STOP_GRACE_S:
@@ -264,60 +287,133 @@ def play(p: Prepared, target: Target, *, ui: bool = False, lead_s: float | None 
             if now >= next_snap:
                 tag, line, bad = _snapshot(adapter, boundary, clock, tag, force=False)
                 failure = failure or bad
-                snaps.write(line + "\n")
-                snaps.flush()
+                snaps.write(line)
                 next_snap = now + snap_every
             if now >= next_status:
                 _emit(_status_line(p, clock, now), tty, out)
                 next_status = now + (1.0 if tty else 10.0)
             time.sleep(0.05)
-    except KeyboardInterrupt:
-        status = "interrupted"
+    except KeyboardInterrupt as exc:
+        status, stopped = "interrupted", exc
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        status, stopped = "aborted", exc
     finally:
-        _stop(proc)
+        if proc is not None:
+            _stop(proc)
         log.close()
     stopped_early = failure is not None
     try:
-        _, line, bad = _snapshot(adapter, boundary, clock, tag, force=True)
-        snaps.write(line + "\n")
-        failure = failure or bad
-        # The trail has at most one item per request the night sent: more pages than
-        # that is a read that does not end.
-        c = _live_counters(p.run_dir)
-        bound = max(MAX_REQUESTS_PER_CALL, 2 * int(c.get("requests", 0) + len(p.night.plans)))
-        trail = boundary.call("audit", adapter.audit, client, limit=bound)
-        if trail is not None:
-            with (p.run_dir / "audit.jsonl").open("w", encoding="utf-8") as fh:
-                for item in trail:
-                    fh.write(json.dumps(item, separators=(",", ":")) + "\n")
-    except TargetError as exc:
-        if exc.record is not None and exc.record.get("kind") == "protocol":
-            failure = failure or exc
-        else:
-            out(f"rehearse: could not read the final results or audit trail: {exc}")
+        if not INTERRUPTS.hurry and (stopped is None or not is_disk_full(stopped)):
+            failure = _final_records(p, adapter, boundary, clock, tag, snaps, out) or failure
+    except KeyboardInterrupt as exc:  # the first signal came after the night had ended
+        status, stopped = "interrupted", stopped or exc
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        status, stopped = "aborted", stopped or exc
     finally:
         snaps.close()
         client.close()
     if tty:
         out("")
-    if status == "complete" and proc.returncode not in (0, 1, -signal.SIGTERM):
+    rc = proc.returncode if proc is not None else None
+    if status == "complete" and rc == LOCUST_EXIT_DISK_FULL:
+        status, stopped = "aborted", OSError(
+            errno.ENOSPC, "No space left on device (Locust could not write its records)",
+            str(p.run_dir))
+    elif status == "complete" and rc not in (0, 1, -signal.SIGTERM):
         status = "aborted"  # Locust itself failed (0: fine, 1: some requests failed)
     if status == "complete" and stopped_early:
         status = "aborted"  # the target broke the contract during the night
     ended: dict[str, Any] = {**run, "status": status, "ended_wall": time.time()}
     if failure is not None:
         ended["target_error"] = failure.record
-    write_json(p.run_dir / "run.json", ended)
-    if failure is not None and status != "interrupted":
+    if status != "complete":
+        ended["stop_reason"] = _stop_reason(stopped, failure, rc)
+    write_run_json(p.run_dir, ended)
+    if stopped is not None:
+        raise stopped
+    if failure is not None:
         raise failure
     if status == "aborted":
-        tail = (p.run_dir / "locust.log").read_text(errors="replace").strip().splitlines()
-        raise RunAborted(f"Locust exited with code {proc.returncode}: "
-                         f"{tail[-1] if tail else 'no output'} (see {p.run_dir / 'locust.log'})")
-    if status == "interrupted":
-        raise RunAborted(f"interrupted; the partial run is kept in {p.run_dir} "
-                         f"(finish its report with 'rehearse report {p.run_dir}')")
+        log_path = p.run_dir / "locust.log"
+        raise RunAborted(f"Locust exited with code {rc}: {locust_error(log_path)} "
+                         f"(see {log_path})")
     return status
+
+
+def _final_records(p: Prepared, adapter: TargetAdapter, boundary: Boundary, clock: SimClock,
+                   tag: str | None, snaps: _Lines,
+                   out: Callable[[str], None]) -> TargetError | None:
+    """The last full snapshot of the published results and the audit trail; the
+    protocol error that must end the run, if the target broke the contract."""
+    failure: TargetError | None = None
+    try:
+        _, line, failure = _snapshot(adapter, boundary, clock, tag, force=True)
+        snaps.write(line)
+        # The trail has at most one item per request the night sent: more pages than
+        # that is a read that does not end.
+        c = _live_counters(p.run_dir)
+        bound = max(MAX_REQUESTS_PER_CALL, 2 * int(c.get("requests", 0) + len(p.night.plans)))
+        trail = boundary.call("audit", adapter.audit, boundary.client, limit=bound)
+        if trail is not None:
+            audit = _Lines(p.run_dir / "audit.jsonl", "wb")
+            try:
+                for item in trail:
+                    audit.write(json.dumps(item, separators=(",", ":")))
+            finally:
+                audit.close()
+    except TargetError as exc:
+        if exc.record is not None and exc.record.get("kind") == "protocol":
+            return failure or exc
+        out(f"rehearse: could not read the final results or audit trail: {exc}")
+    return failure
+
+
+def _stop_reason(stopped: BaseException | None, failure: TargetError | None,
+                 rc: int | None) -> str:
+    """``run.json``'s ``stop_reason``: the signal, the full disk, the target's failure or
+    Locust's."""
+    if isinstance(stopped, KeyboardInterrupt):
+        return INTERRUPTS.signal_name
+    if isinstance(stopped, OSError):
+        return f"disk full: {stopped.filename}"
+    if failure is not None:
+        return str(failure).splitlines()[0] if str(failure) else "the target failed"
+    return f"Locust exited with code {rc}"
+
+
+class _Lines:
+    """A JSONL file the orchestrator appends to, unbuffered (a line reaches the file or
+    fails at once, never later at close) and whose write errors name it."""
+
+    def __init__(self, path: Path, mode: str = "ab") -> None:
+        self.path = path
+        self._fh = path.open(mode, buffering=0)
+
+    def write(self, line: str) -> None:
+        """Append one line (``line`` is one JSON document, without its newline)."""
+        try:
+            self._fh.write((line + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def locust_error(log_path: Path) -> str:
+    """The line of Locust's log that says why it failed: its last ``locust: error:`` or
+    exception line (not the statistics table it prints on the way out)."""
+    lines = log_path.read_text(errors="replace").strip().splitlines()
+    for line in reversed(lines):
+        if line.startswith("locust: error: "):
+            return line.removeprefix("locust: error: ")
+        if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line):
+            return line
+    return lines[-1] if lines else "no output"
 
 
 OBSERVER_NICE = 5
@@ -374,11 +470,13 @@ def _emit(text: str, tty: bool, out: Callable[[str], None]) -> None:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop Locust gracefully (it writes its CSV on SIGTERM), by force after 15 s."""
+    """Stop Locust gracefully (it writes its CSV on SIGTERM), by force after
+    ``LOCUST_STOP_S`` or at once when a second stop signal comes."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    deadline = time.monotonic() + LOCUST_STOP_S
+    while proc.poll() is None:
+        if INTERRUPTS.hurry or time.monotonic() > deadline:
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(0.1)

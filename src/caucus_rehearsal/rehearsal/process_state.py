@@ -4,7 +4,7 @@ One :class:`ProcessState` per process, attached to Locust's ``Environment`` (eve
 and every user can reach its environment), so no module keeps mutable state for others
 to read: the run context (built on first use), the hotline phone (every process with
 users), the hotline pool's keeper and the workers whose chairs are done (the master, or
-the single local process).
+the single local process), and which night of the run this is.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ class ProcessState:
     phone: HotlinePhone | None = None
     keeper: PoolKeeper | None = None
     done_workers: set[int] = field(default_factory=set)
+    ctx_night: int = 0
+    """The night ``ctx`` was built for (see :mod:`.nights`)."""
+    starts: int = 0
+    """The master (or local process): the nights started, so the current night's number."""
+    fixed: tuple[str, ...] = ()
+    """The options that tie the run to one night (``--run-dir``, ``--t0``), if given."""
 
     def hotline_phone(self) -> HotlinePhone:
         """The phone, which the ``init`` hook installs in every process with users."""

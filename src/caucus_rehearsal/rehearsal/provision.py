@@ -11,8 +11,9 @@ from caucus_rehearsal.rehearsal.night import build_night, roster_body
 from caucus_rehearsal.simulator.loader import load_scenario
 
 
-def provision_target(opts: Any, host: str) -> None:
-    """Load the roster of ``opts.scenario`` into the target at ``host`` via the adapter."""
+def provision_target(opts: Any, host: str, reset: bool = False) -> None:
+    """Load the roster of ``opts.scenario`` into the target at ``host`` via the adapter,
+    clearing what the target recorded first when ``reset`` (a fresh night on it)."""
     # Inside Locust the process is gevent-patched (select.epoll is gone), and httpcore
     # probes for trio, whose import then fails with AttributeError instead of
     # ImportError. Marking trio absent makes httpcore skip it; nothing here needs trio.
@@ -24,4 +25,6 @@ def provision_target(opts: Any, host: str) -> None:
     adapter = load_adapter(opts.adapter)(host, night.candidates, opts.admin_token or "")
     with httpx.Client(base_url=host, timeout=30.0) as client:
         adapter.health(client)
+        if reset:
+            adapter.reset(client)
         adapter.provision(client, roster_body(night))

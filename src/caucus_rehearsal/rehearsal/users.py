@@ -6,9 +6,10 @@
 - ``init_command_line_parser``: the custom arguments (``options``);
 - ``init`` (master or local): fixed user counts from the scenario, the hotline pool
   keeper, the chairs-done tally; (worker or local): the hotline phone;
-- ``test_start`` (master or local): ``--t0`` when not given, optional provisioning;
+- ``test_start`` (master or local): the night (:mod:`.nights`: its run directory,
+  ``--t0``; a restart from the web UI is a fresh night or refused), optional provisioning;
 - each process stops its part when its chairs are done; the master (or local runner)
-  quits when every process's chairs are done.
+  quits when every process's chairs are done (in the web UI: stops, ready for a restart).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import time
 from typing import Any
 
 import gevent
+from gevent import GreenletExit
 from gevent.pool import Group
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from caucus_rehearsal.errors import RehearsalError
-from caucus_rehearsal.rehearsal import options
+from caucus_rehearsal.rehearsal import failures, nights, options
 from caucus_rehearsal.rehearsal.boundary import guarded
 from caucus_rehearsal.rehearsal.chair import run_chair, start_moment
 from caucus_rehearsal.rehearsal.clock import SimClock
@@ -35,37 +37,58 @@ from caucus_rehearsal.rehearsal.photo import make_photos
 from caucus_rehearsal.rehearsal.process_state import state_of
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.roster import build_roster
-from caucus_rehearsal.simulator.scenario import Scenario
-
-START_LEAD_S = 3.0
-"""Wall seconds between test start and the night's first minute when ``--t0`` is unset."""
+from caucus_rehearsal.simulator.scenario import Scenario, check_speed
 
 
 def context(environment: Any) -> RunContext:
-    """This process's :class:`RunContext`, built on first use."""
+    """This process's :class:`RunContext`, built on first use.
+
+    When it cannot be built (the scenario or adapter does not load here, the run
+    directory cannot be written) the process stops itself with one line
+    (:mod:`.failures`) and every user that asks ends quietly (``GreenletExit``: Locust
+    logs a traceback for a ``StopUser`` raised in ``on_start``), never a retry loop.
+    """
     st = state_of(environment)
+    opts = environment.parsed_options
+    if opts.night == 0 or environment.process_exit_code is not None:
+        raise GreenletExit()  # a refused restart (nights.py), or stopping (failures.fail)
     ctx = st.ctx
+    if ctx is not None and st.ctx_night != opts.night:
+        ctx.events.close()  # a restart from the web UI: a fresh night (nights.py)
+        ctx = st.ctx = None
+        PublicReader._made = 0
     if ctx is None:
         runner = environment.runner
-        opts = environment.parsed_options
         if isinstance(runner, WorkerRunner):
             worker, workers = runner.worker_index, max(1, int(opts.expect_workers or 1))
         else:
             worker, workers = 0, 1
-        ctx = RunContext(opts, environment.host or "", worker, workers)
-        st.ctx = ctx
-        gevent.spawn(_watch, environment, ctx)
+        try:
+            ctx = RunContext(opts, environment.host or "", worker, workers)
+        except (RehearsalError, OSError, ValueError) as exc:
+            failures.fail(environment, exc)
+            raise GreenletExit() from None
+        ctx.events.on_error = lambda exc: failures.fail(environment, exc)
+        st.ctx, st.ctx_night = ctx, opts.night
+        gevent.spawn(_watch, environment, ctx, opts.night)
     return ctx
 
 
-def _watch(environment: Any, ctx: RunContext) -> None:
-    """Keep the live counters fresh; report when this process's chairs are all done."""
+def _watch(environment: Any, ctx: RunContext, night: int) -> None:
+    """Keep the live counters fresh; report when this process's chairs are all done
+    (until a restart replaces ``ctx`` with a fresh night's)."""
     reported = False
-    while True:
-        ctx.write_live()
+    while state_of(environment).ctx is ctx:
+        try:
+            ctx.write_live()
+        except OSError as exc:  # named: a failed write() names no file
+            failures.fail(environment, OSError(exc.errno, exc.strerror,
+                                               exc.filename or str(ctx.run_dir)))
+            return
         if not reported and ctx.all_chairs_done and time.time() > ctx.clock.t0_wall:
             reported = True
-            environment.runner.send_message("chairs_done", {"worker": ctx.worker})
+            environment.runner.send_message("chairs_done",
+                                            {"worker": ctx.worker, "night": night})
         gevent.sleep(0.5)
 
 
@@ -83,33 +106,49 @@ def _on_init(environment: Any, **_: Any) -> None:
     if not isinstance(runner, WorkerRunner):
         try:
             scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
+            if opts.speed:
+                check_speed(opts.speed)
+            nights.check_options(environment)
         except RehearsalError as exc:
             # Plain `locust` gets the same one-line error as `rehearse`, not a traceback.
             print(f"locust: error: {exc}", file=sys.stderr)
             sys.exit(exc.exit_code)
-        ChairUser.fixed_count = _unit_count(scenario)
-        storm = scenario.adversaries.refresh_storm_readers
-        PublicReader.fixed_count = scenario.live.readers + storm
-        AdversaryUser.fixed_count = 1 if _has_adversaries(scenario) else 0
-        needed = ChairUser.fixed_count + PublicReader.fixed_count + AdversaryUser.fixed_count
-        if ChairUser in (environment.user_classes or []) and (
-                not opts.num_users or opts.num_users < needed):
-            opts.num_users = needed
-        if ChairUser in (environment.user_classes or []):
-            # Every chair slot must exist before the night starts (t0 is seconds away).
-            opts.spawn_rate = max(float(opts.spawn_rate or 0), float(needed))
-        st = state_of(environment)
-        parties = [u.unit_id for u in build_roster(scenario).units] \
-            if ChairUser in (environment.user_classes or []) else []
-        if AdversaryUser in (environment.user_classes or []) and _has_nuisance(scenario):
-            parties.append(NUISANCE_PARTY)
-        st.keeper = PoolKeeper(environment, scenario.hotline.lines, scenario.hotline.operators,
-                               parties, lambda: _clock(opts, scenario),
-                               scenario.live.request_timeout * 60,
-                               scenario.hotline.hold_capacity)
+        _setup_night(environment, scenario)
         runner.register_message("chairs_done", _on_chairs_done)
+        if isinstance(runner, MasterRunner):
+            runner.register_message(failures.FAILURE_MESSAGE, failures.on_worker_failure)
     if not isinstance(runner, MasterRunner):
         state_of(environment).phone = HotlinePhone(environment)
+
+
+def _setup_night(environment: Any, scenario: Scenario) -> None:
+    """Master or local: the fixed user counts and an empty hotline pool for a night."""
+    opts = environment.parsed_options
+    ChairUser.fixed_count = _unit_count(scenario)
+    storm = scenario.adversaries.refresh_storm_readers
+    PublicReader.fixed_count = scenario.live.readers + storm
+    AdversaryUser.fixed_count = 1 if _has_adversaries(scenario) else 0
+    needed = ChairUser.fixed_count + PublicReader.fixed_count + AdversaryUser.fixed_count
+    if ChairUser in (environment.user_classes or []) and (
+            not opts.num_users or opts.num_users < needed):
+        opts.num_users = needed
+    if ChairUser in (environment.user_classes or []):
+        # Every chair slot must exist before the night starts (t0 is seconds away).
+        opts.spawn_rate = max(float(opts.spawn_rate or 0), float(needed))
+    st = state_of(environment)
+    parties = [u.unit_id for u in build_roster(scenario).units] \
+        if ChairUser in (environment.user_classes or []) else []
+    if AdversaryUser in (environment.user_classes or []) and _has_nuisance(scenario):
+        parties.append(NUISANCE_PARTY)
+    h = scenario.hotline
+    if st.keeper is None:
+        st.keeper = PoolKeeper(environment, h.lines, h.operators, parties,
+                               lambda: _clock(opts, scenario),
+                               scenario.live.request_timeout * 60, h.hold_capacity)
+    else:
+        st.keeper.reset(h.lines, h.operators, parties, lambda: _clock(opts, scenario),
+                        h.hold_capacity)
+    st.done_workers.clear()
 
 
 def _clock(opts: Any, scenario: Scenario) -> SimClock | None:
@@ -136,12 +175,17 @@ def _has_adversaries(scenario: Any) -> bool:
 
 
 def _on_chairs_done(environment: Any, msg: Any) -> None:
-    done = state_of(environment).done_workers
-    done.add(int(msg.data["worker"]))
+    st = state_of(environment)
+    if msg.data.get("night") != st.starts:
+        return  # late news of an earlier night
+    st.done_workers.add(int(msg.data["worker"]))
     runner = environment.runner
     workers = runner.worker_count if isinstance(runner, MasterRunner) else 1
-    if len(done) >= workers:
-        gevent.spawn_later(0.2, runner.quit)
+    if len(st.done_workers) >= workers:
+        # Headless: the run is over. The web UI stays up (and the workers with it) for a
+        # restart, which plays a fresh night (nights.py).
+        gevent.spawn_later(0.2, runner.quit if environment.parsed_options.headless
+                           else runner.stop)
 
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]
@@ -149,12 +193,23 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     opts = environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or opts is None:
         return
-    if not opts.t0:
-        opts.t0 = time.time() + START_LEAD_S
+    try:  # the web UI may have changed the scenario since the last start
+        scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
+    except RehearsalError as exc:
+        failures.fail(environment, exc)
+        return
+    if not nights.begin(environment, scenario.name):
+        return
+    restart = state_of(environment).starts > 1
+    if restart:
+        _setup_night(environment, scenario)
     if opts.provision:
         from caucus_rehearsal.rehearsal.provision import provision_target
 
-        provision_target(opts, environment.host or "")
+        try:
+            provision_target(opts, environment.host or "", reset=restart)
+        except RehearsalError as exc:
+            failures.fail(environment, exc)
 
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]
@@ -162,7 +217,10 @@ def _build_shard(environment: Any, **_: Any) -> None:
     """Workers and the local process build their night before any user spawns."""
     if isinstance(environment.runner, MasterRunner) or environment.parsed_options is None:
         return
-    ctx = context(environment)
+    try:
+        ctx = context(environment)
+    except GreenletExit:
+        return  # the process is stopping itself (failures.fail said why)
     # The hotline pool decides nothing until it knows when each unit may first call.
     state_of(environment).hotline_phone().bounds(
         (plan.unit_id, start_moment(ctx, plan)) for plan in ctx.owned)

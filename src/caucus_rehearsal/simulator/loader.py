@@ -61,6 +61,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except UnicodeDecodeError as exc:  # a binary file, or text in another encoding
+        raise ScenarioError(str(path), "", MISSING, "a UTF-8 text TOML file (byte "
+                            f"0x{exc.object[exc.start]:02x} at offset {exc.start} is not "
+                            "UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "", MISSING, f"valid TOML ({exc})") from None
     except OSError as exc:
@@ -73,6 +77,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key:
         raise ScenarioError("--set", text, MISSING, "KEY=VALUE, like hotline.operators=80")
+    if "\n" in value or "\r" in value:  # TOML would read the first line and drop the rest
+        raise ScenarioError("--set", key, value, "a value on one line")
     return key, parse_value(value.strip())
 
 

@@ -97,8 +97,11 @@ _WORKER: dict[str, _Rosters] = {}
 
 
 def _init_worker(units: tuple[Unit, ...] | None) -> None:
-    # Ctrl-C is the parent's to handle (one line, exit 3), not every worker's traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, SIGTERM and SIGHUP (sent to the whole process group by a terminal, systemd
+    # or `kill -- -PGID`) are the parent's to handle (one line, exit 3): it stops the
+    # workers itself, rather than every worker printing a traceback.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
     _WORKER["rosters"] = _Rosters(units)
 
 
@@ -161,10 +164,15 @@ class NightRunner:
                 out.extend(fut.result())
                 if progress:
                     progress(len(out), total)
-        except BaseException:  # Ctrl-C or a failed night: drop the chunks not yet started
-            for f in futures:
-                f.cancel()
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C or a failed night: end the workers now
+            # Their nights are discarded, and waiting for the running chunks took ~10 s on
+            # iowa-2020 (too long for `docker stop`). Killed, the pool marks every pending
+            # future broken by itself (cancelling them first makes Python 3.11's manager
+            # thread fail on the cancelled ones). Python 3.14 has terminate_workers().
+            workers = list((getattr(self._pool, "_processes", None) or {}).values())
+            for proc in workers:
+                proc.kill()
+            self._pool.shutdown(wait=False)
             self._pool = None
             raise
         order = {r: i for i, r in enumerate(reps)}

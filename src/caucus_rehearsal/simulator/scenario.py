@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from caucus_rehearsal.errors import UsageError
 from caucus_rehearsal.simulator.dists import Dist
 from caucus_rehearsal.simulator.gates import Gate, parse_gate
 from caucus_rehearsal.simulator.schema import spec
@@ -269,12 +270,31 @@ class ScheduledFault:
     until: float | None = spec("clock", None, optional=True)
 
 
+SPEED_MIN = 1.0
+"""The slowest compression: real time (a rehearsal slower than the night has no use, and
+``--speed 1e-9`` would never end)."""
+SPEED_MAX = 3600.0
+"""The fastest compression: an hour of the night per wall second (smoke plays in ~7 s).
+Beyond it modelled think times and backoffs shrink below the target's real latency and
+the load generator's own lag: the rehearsal could not keep the night's schedule."""
+
+
+def check_speed(value: float, flag: str = "--speed") -> float:
+    """``value`` if it is a compression from :data:`SPEED_MIN` to :data:`SPEED_MAX`,
+    else ``UsageError`` naming ``flag`` (inf and nan included)."""
+    if not SPEED_MIN <= value <= SPEED_MAX:
+        raise UsageError(f"{flag} {value}: expected simulated seconds per wall second from "
+                         f"{SPEED_MIN:g} (real time) to {SPEED_MAX:g}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Live:
     """``[live]``: settings of the live rehearsal (``rehearse run``)."""
 
-    speed: float = spec("float", 60.0, min=0.001)
-    """Compression: simulated seconds per wall second (60 plays an hour in a minute)."""
+    speed: float = spec("float", 60.0, min=SPEED_MIN, max=SPEED_MAX)
+    """Compression: simulated seconds per wall second (60 plays an hour in a minute),
+    from 1 (real time) to 3600."""
     start: float = spec("clock", -30.0)
     """The simulated clock time at which the live run begins."""
     end: float = spec("clock", 300.0)

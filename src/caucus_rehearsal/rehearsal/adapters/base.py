@@ -173,6 +173,12 @@ class TargetAdapter:
         """The target's audit trail (with ``request_id`` and ``received_at``), or None."""
         return None
 
+    def reset(self, client: httpx.Client) -> None:
+        """Clear what the target recorded (submissions, sign-ins, lockouts, audit trail),
+        keeping its roster, for a fresh night on it (a restart from Locust's web UI);
+        the default cannot."""
+        raise TargetProtocolError(f"the {self.name} adapter cannot reset its target")
+
 
 EXCERPT_CHARS = 120
 """Characters of an answer quoted in a protocol error."""

@@ -103,6 +103,10 @@ class ContractV1Adapter(TargetAdapter):
         resp = client.post("/v1/admin/provision", json=roster, headers=self._admin())
         expect_json(resp, "provisioning (POST /v1/admin/provision)")
 
+    def reset(self, client: httpx.Client) -> None:
+        resp = client.post("/v1/admin/reset", headers=self._admin())
+        expect_json(resp, "reset (POST /v1/admin/reset)")
+
     def published(self, client: httpx.Client) -> dict[str, Any]:
         results = self.published_since(client, None)[1]
         if results is None:  # pragma: no cover - without a tag results are always fetched
