@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from caucus_rehearsal.errors import TargetUnreachable
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.night import build_night, roster_body
 from caucus_rehearsal.simulator.loader import load_scenario
@@ -24,7 +25,10 @@ def provision_target(opts: Any, host: str, reset: bool = False) -> None:
     night = build_night(scenario)
     adapter = load_adapter(opts.adapter)(host, night.candidates, opts.admin_token or "")
     with httpx.Client(base_url=host, timeout=30.0) as client:
-        adapter.health(client)
-        if reset:
-            adapter.reset(client)
-        adapter.provision(client, roster_body(night))
+        try:
+            adapter.health(client)
+            if reset:
+                adapter.reset(client)
+            adapter.provision(client, roster_body(night))
+        except httpx.HTTPError as exc:  # one line (TargetError), not a traceback
+            raise TargetUnreachable(f"provisioning {host}: {exc}") from exc
