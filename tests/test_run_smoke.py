@@ -54,6 +54,8 @@ def test_smoke_run_passes_with_a_complete_run_directory(
             assert e["request_id"]
     summary = json.loads((run_dir / "summary.json").read_text())
     target_passed(summary, proc.returncode)
+    assert summary["zero_state"]["errors"] == 0 and summary["zero_state"]["units_listed"] == 40
+    assert set(summary["integrity"]["metrics"].values()) == {0}, summary["integrity"]
     assert summary["schedule_fidelity"]["arrival_lag_p50_ms"] is not None
     assert f"verdict: {summary['verdict'].upper()}" in proc.stdout
 

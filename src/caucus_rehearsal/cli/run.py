@@ -54,6 +54,9 @@ def register(sub: Any) -> None:
     p.add_argument("--server-fault", action="append", default=[], metavar="SPEC",
                    help="a reference-server fault for the whole run (repeatable), "
                         "e.g. incomplete-output")
+    p.add_argument("--skip-zero-check", action="store_true",
+                   help="do not read the target's published results before the night (for "
+                        "a target that cannot show a zero state; the report says so)")
     p.add_argument("--admin-token", default="",
                    help="the target's admin token (provisioning, faults, audit trail)")
     p.add_argument("--out", type=Path, default=Path("runs"), metavar="DIR",
@@ -171,6 +174,7 @@ def _run(args: argparse.Namespace, scenario: Scenario, scenario_arg: str, adapte
     try:
         prepared = prepare(run_dir, scenario, scenario_arg, path, args.overrides, args.speed,
                            adapter, band if args.band_runs else None)
+        prepared.skip_zero_check = args.skip_zero_check
         failure = _rehearse(prepared, args)
         from caucus_rehearsal.reports import build_report  # matplotlib loads only when needed
 

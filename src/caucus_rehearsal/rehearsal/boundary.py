@@ -11,11 +11,11 @@ what came back:
   :func:`guarded` runs one simulated actor and records an exception escaping it (from
   the adapter's request builders) as a ``protocol_error`` event with step ``adapter``;
 - on the **orchestration** path (``rehearse run``), :class:`Boundary` makes each call
-  (``health``, ``provision``, ``snapshot``, ``faults``, ``audit``) through the adapter
-  with a client that remembers the last answer and bounds the requests one call may
-  make, so a paginated read that never ends is a protocol error too. A failure is a
-  :class:`~caucus_rehearsal.errors.TargetError` whose ``record`` (:class:`Problem`)
-  the run directory keeps (``run.json`` ``target_error``).
+  (``health``, ``provision``, ``zero_state``, ``snapshot``, ``faults``, ``audit``)
+  through the adapter with a client that remembers the last answer and bounds the
+  requests one call may make, so a paginated read that never ends is a protocol error
+  too. A failure is a :class:`~caucus_rehearsal.errors.TargetError` whose ``record``
+  (:class:`Problem`) the run directory keeps (``run.json`` ``target_error``).
 """
 
 from __future__ import annotations
@@ -59,10 +59,11 @@ class Problem:
     """What went wrong in one orchestration call.
 
     ``call`` is what the rehearsal was doing (``adapter``, ``health``, ``provision``,
-    ``snapshot``, ``faults``, ``audit``); ``kind`` is ``protocol`` (an answer the adapter
-    cannot read, or a read that never ends), ``refused`` (an error status where the
-    contract has a success) or ``unreachable`` (no answer); ``endpoint``/``status``/
-    ``excerpt`` describe the last answer (``""``/0/``""`` when there was none).
+    ``zero_state``, ``snapshot``, ``faults``, ``audit``); ``kind`` is ``protocol`` (an
+    answer the adapter cannot read, or a read that never ends), ``refused`` (an error
+    status where the contract has a success) or ``unreachable`` (no answer);
+    ``endpoint``/``status``/``excerpt`` describe the last answer (``""``/0/``""`` when
+    there was none).
     """
 
     call: str

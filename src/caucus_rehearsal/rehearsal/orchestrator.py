@@ -1,12 +1,13 @@
 """``rehearse run`` around the Locust subprocess: prepare, play, record.
 
 :func:`prepare` writes everything known before the night into the run directory;
-:func:`play` runs Locust as a subprocess (this process never imports locust, which
-would gevent-patch it) and, while it runs, snapshots the published results, switches
-the scenario's scheduled faults at their simulated moments and prints a live status
-line; it stops when every chair is done or the scenario's end passes. A stop signal
-(Ctrl-C, SIGTERM, SIGHUP: :mod:`caucus_rehearsal.interrupts`) or a full disk stops
-Locust, keeps everything recorded, says why in ``run.json`` and is raised to the caller.
+:func:`play` provisions the target, records its zero read (:mod:`.zero_check`), runs
+Locust as a subprocess (this process never imports locust, which would gevent-patch it)
+and, while it runs, snapshots the published results, switches the scenario's scheduled
+faults at their simulated moments and prints a live status line; it stops when every
+chair is done or the scenario's end passes. A stop signal (Ctrl-C, SIGTERM, SIGHUP:
+:mod:`caucus_rehearsal.interrupts`) or a full disk stops Locust, keeps everything
+recorded, says why in ``run.json`` and is raised to the caller.
 
 Every call through the adapter goes through the :class:`~.boundary.Boundary`: a target
 that breaks the contract (an answer the adapter cannot read, a read that never ends) is
@@ -47,8 +48,10 @@ from caucus_rehearsal.rehearsal.failures import LOCUST_EXIT_DISK_FULL
 from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body
 from caucus_rehearsal.rehearsal.rundir import write_json, write_run_json, write_start
 from caucus_rehearsal.rehearsal.speed import SpeedChoice, choose_speed
+from caucus_rehearsal.rehearsal.zero_check import read_zero_state
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.units import format_clock
+from caucus_rehearsal.zero_read import FILE as ZERO_FILE
 
 STOP_GRACE_S = 20.0
 """Wall seconds after the scenario's end before Locust is stopped by force."""
@@ -73,6 +76,8 @@ class Prepared:
     speed: float
     adapter_spec: str
     run: dict[str, Any] = field(default_factory=dict)
+    skip_zero_check: bool = False
+    """Do not read the target's published results before the night (``--skip-zero-check``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +254,8 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
     run = {**p.run, "t0_wall": t0, "target": target.url, "reference_server": target.reference,
            "server_faults": list(target.base_faults), "status": "running"}
     write_json(p.run_dir / "run.json", run)
+    zero = read_zero_state(adapter, boundary, clock, p.skip_zero_check)
+    write_json(p.run_dir / ZERO_FILE, zero.as_json(), compact=True)  # 1,765 zero rows
     snap_every = max(MIN_SNAPSHOT_S, min(sc.live.snapshot_interval * 60, (end_wall - t0) / 150))
     faults = _Faults(p, target, clock)
     snaps = _Lines(p.run_dir / "snapshots.jsonl")

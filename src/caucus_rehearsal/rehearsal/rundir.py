@@ -34,11 +34,14 @@ ENDED = ("complete", "interrupted", "aborted")
 """``run.json`` statuses of a run that has ended (``preparing`` and ``running`` have not)."""
 
 
-def write_json(path: Path, doc: Any) -> None:
-    """Write ``doc`` atomically (a reader never sees half a file)."""
+def write_json(path: Path, doc: Any, *, compact: bool = False) -> None:
+    """Write ``doc`` atomically (a reader never sees half a file); indented unless
+    ``compact`` (for a large document)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False) if compact \
+        else json.dumps(doc, indent=2, allow_nan=False)
     try:
-        tmp.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_text(text + "\n", encoding="utf-8")
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -20,6 +20,7 @@ from caucus_rehearsal.reports.consistency import consistency_json
 from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.figures import build_charts, save_charts
 from caucus_rehearsal.reports.findings import Finding, findings, not_checked, unit_name
+from caucus_rehearsal.reports.integrity import history_json
 from caucus_rehearsal.reports.metrics import (
     GateResult,
     Stopped,
@@ -34,6 +35,7 @@ from caucus_rehearsal.reports.rundir import RunDir, read_run_dir
 from caucus_rehearsal.reports.security import security, security_json
 from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict, decide
+from caucus_rehearsal.reports.zero_state import zero_json
 from caucus_rehearsal.simulator.gates import Gate
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.scenario import Scenario
@@ -162,6 +164,8 @@ def summary(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: li
         "not_checked": not_checked(run),
         "published_consistency": consistency_json(rec.consistency),
         "security": security_json(security(run)),
+        "zero_state": zero_json(rec.zero_state),
+        "integrity": history_json(rec.integrity),
         "statewide": {"truth": sw.truth, "published": sw.published,
                       "truth_sde_leader": list(sw.truth_winner),
                       "published_sde_leader": list(sw.published_winner),

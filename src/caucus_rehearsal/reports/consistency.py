@@ -125,13 +125,21 @@ def total_errors(scope: str, total: object, tallies: list[Json],
                  fields: tuple[str, ...]) -> tuple[TotalError, ...]:
     """Every (field, candidate) of the published ``total`` that differs from the sum of
     ``tallies`` (a candidate or field the total lacks counts as published None)."""
+    return sum_errors(scope, total, {name: _sum(tallies, name) for name in fields},
+                      len(tallies))
+
+
+def sum_errors(scope: str, total: object, sums: Mapping[str, Mapping[str, float]],
+               terms: int) -> tuple[TotalError, ...]:
+    """:func:`total_errors` against sums already made: ``sums`` per field (those
+    compared) and candidate, each the sum of ``terms`` published tallies (an SDE sum may
+    differ from its total by the rounding of its terms)."""
     out: list[TotalError] = []
     total = total if isinstance(total, Mapping) else {}
-    for name in fields:
-        summed = _sum(tallies, name)
+    for name, summed in sums.items():
         shown = total.get(name)
         shown = shown if isinstance(shown, Mapping) else {}
-        slack = SDE_TOLERANCE * (len(tallies) + 1) if name == "sde" else 0.5
+        slack = SDE_TOLERANCE * (terms + 1) if name == "sde" else 0.5
         for cand in sorted(set(summed) | {str(c) for c in shown}):
             v = shown.get(cand)
             pub = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None

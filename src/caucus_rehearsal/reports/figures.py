@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from caucus_rehearsal.reports import charts
+from caucus_rehearsal.reports import charts, feed_charts
 from caucus_rehearsal.reports.metrics import (
     FAILED_OUTCOMES,
     arrival_lags_ms,
@@ -93,10 +93,24 @@ def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
         charts.plot_candidate_totals(ax[0], rec.statewide, "sde")
         charts.plot_candidate_totals(ax[1], rec.statewide, "final")
 
+    def feed(ax: list[Axes]) -> None:
+        h = rec.integrity
+        feed_charts.plot_feed_reporting(ax[0], h.points, n, h.violations)
+        feed_charts.plot_feed_totals(ax[1], h.points, h.violations)
+        span = run_span(run)
+        if span is not None:
+            for a in ax:
+                a.set_xlim(*span)
+
     specs: list[tuple[str, str, str, Callable[[list[Axes]], object], int, float]] = [
         ("reporting_curve", "Reporting curve",
          "% of units acknowledged (received) and present in the published results, "
          "against the simulated p5–p95 band, over the run's clock span.", curve, 1, 4.0),
+        ("published_feed", "The published feed over time",
+         "Each readable snapshot: precincts reporting as the feed declared them and as it "
+         "listed them (top), the statewide final alignment as published and as its "
+         "precincts sum (bottom); markers: integrity violations at the moment they were "
+         "seen.", feed, 2, 6.0),
         ("reconciliation", "Reconciliation",
          "Every unit in exactly one class.",
          lambda ax: charts.plot_reconciliation(ax[0], rec.counts), 1, 3.2),

@@ -14,6 +14,7 @@ from caucus_rehearsal.reports.security import security
 from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict
 from caucus_rehearsal.simulator.units import format_clock
+from caucus_rehearsal.zero_read import SKIP_FLAG
 
 NAMES_SHOWN = 5
 """Unit names quoted in one finding before '... and N more'."""
@@ -170,6 +171,72 @@ def class_findings(rec: Reconciliation,
     return out
 
 
+_INTEGRITY_LEAD = {
+    "reporting_decreases": ("The published precincts reporting fell", "time", 3),
+    "disappeared_precincts": ("Published precincts disappeared from the published results",
+                              "precinct", 3),
+    "silent_changes": ("Published results changed without a new version", "change", 4),
+    "snapshot_total_errors": ("The published statewide totals were not the sum of the "
+                              "published precincts", "snapshot", 4),
+    "over_attendance": ("Published precincts counted more people than attended",
+                        "precinct", 5),
+}
+
+
+def feed_findings(rec: Reconciliation) -> list[Finding]:
+    """What the feed showed wrong before the night (:mod:`.zero_state`) and over it
+    (:mod:`.integrity`), with the moments; each finding's key is its gate metric."""
+    z, out = rec.zero_state, []
+    names = {u.unit_id: unit_name(u) for u in rec.units}
+
+    def named(ids: list[str]) -> str:
+        more = len(ids) - NAMES_SHOWN
+        return ", ".join(names.get(i, i) for i in ids[:NAMES_SHOWN]) + (
+            f" and {more:,} more" if more > 0 else "")
+
+    when = "" if z.read_min is None else f" ({format_clock(z.read_min)})"
+    if z.failed:
+        out.append(Finding(3, "zero_state_errors", "The published results could not be read "
+                           f"before the first report{when} ({z.failed}), so the rehearsal "
+                           "cannot show the target starts from zero (for a target that "
+                           f"cannot show a zero state: rehearse run {SKIP_FLAG})."))
+    problems = []
+    if z.leftovers:
+        first = next(iter(z.leftovers))
+        problems.append(f"it already showed {_plural(len(z.leftovers), 'unit')}, leftovers "
+                        f"of an earlier night or test: {named(list(z.leftovers))} (e.g. "
+                        f"{first}: {z.leftovers[first]})")
+    if z.totals:
+        more = f" and {len(z.totals) - NAMES_SHOWN} more" if len(z.totals) > NAMES_SHOWN else ""
+        problems.append("its totals were not zero: " + ", ".join(z.totals[:NAMES_SHOWN]) + more)
+    if z.missing:
+        problems.append(f"{_plural(len(z.missing), 'unit')} of the roster "
+                        f"{'was' if len(z.missing) == 1 else 'were'} not listed: "
+                        f"{named(list(z.missing))}")
+    if z.outside:
+        problems.append(f"it listed {_plural(len(z.outside), 'unit')} outside the roster: "
+                        f"{_ids(list(z.outside))}")
+    if z.format:
+        first = next(iter(z.format))
+        problems.append(f"{_plural(len(z.format), 'entry', 'entries')} differed from the live "
+                        f"feed's format (e.g. {first} lacks {z.format[first]})")
+    if problems:
+        out.append(Finding(3, "zero_state_errors", "The target did not start from zero: "
+                           f"before the first report{when} " + "; ".join(problems) + "."))
+    if z.skipped:
+        out.append(Finding(10, "zero_state_skipped", "The zero state before the night was not "
+                           f"checked ({SKIP_FLAG})."))
+    h = rec.integrity
+    for kind, (lead, unit, rank) in _INTEGRITY_LEAD.items():
+        found = h.of(kind)
+        if not found:
+            continue
+        last = f"; last at {format_clock(found[-1].sim_min)}" if len(found) > 1 else ""
+        out.append(Finding(rank, kind, f"{lead} ({_plural(h.value(kind), unit)}): first at "
+                           f"{format_clock(found[0].sim_min)}, {found[0].text}{last}."))
+    return out
+
+
 def not_checked(run: RunDir) -> list[str]:
     """What the target does not publish (words of ``PUBLISHABLE``), so nothing checked it."""
     return [w for w in PUBLISHABLE if w not in run.published_fields]
@@ -224,6 +291,7 @@ def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
     out += class_findings(rec, by_class)
     out += [Finding(rank, key, text) for rank, key, text in security_texts(security(run))]
     out += consistency_findings(rec)  # before the leader: they explain a wrong one
+    out += feed_findings(rec)
     sw = rec.statewide
     if sw.winner_differs:
         shown, true = " / ".join(sw.published_winner), " / ".join(sw.truth_winner)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from caucus_rehearsal.reports import consistency, security
+from caucus_rehearsal.reports import consistency, integrity, security, zero_state
 from caucus_rehearsal.reports.fidelity import Fidelity, judge
 from caucus_rehearsal.reports.fidelity import measure as measure_fidelity
 from caucus_rehearsal.reports.reconcile import Reconciliation
@@ -209,6 +209,10 @@ def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) ->
         return Measure(*security.measure(security.security(run), metric))
     if metric in consistency.METRICS:
         return Measure(*consistency.measure(rec.consistency, metric))
+    if metric in integrity.METRICS:
+        return Measure(*integrity.measure(rec.integrity, metric))
+    if metric == zero_state.METRIC:
+        return Measure(*zero_state.measure(rec.zero_state))
     reqs = requests(run.events)
     if metric == "p95_latency_ms":
         # A request that got no answer (refused, timed out) is not a fast one: infinitely slow.

@@ -18,11 +18,14 @@ from caucus_rehearsal.published import PUBLISHABLE
 from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.figures import Chart
 from caucus_rehearsal.reports.findings import Finding, unit_name
+from caucus_rehearsal.reports.integrity import LABELS as INTEGRITY_LABELS
+from caucus_rehearsal.reports.integrity import METRICS as INTEGRITY_METRICS
 from caucus_rehearsal.reports.metrics import GateResult, hotline
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation
 from caucus_rehearsal.reports.rundir import RunDir
 from caucus_rehearsal.reports.security import security
 from caucus_rehearsal.simulator.units import format_clock
+from caucus_rehearsal.zero_read import SKIP_FLAG
 
 ROWS_OPEN = 20
 """Rows of each class's table shown open; the rest are in a collapsed ``<details>``."""
@@ -210,12 +213,18 @@ def _consistency(rec: Reconciliation) -> str:
     details += [f"{p}: listed {n} times" for p, n in c.duplicates.items()]
     details += [f"{uid}: " + "; ".join(d.text("rule", "published") for d in diffs)
                 for uid, diffs in (c.sde or {}).items()]
-    if details:
-        out += "<ul>" + "".join(f"<li>{escape(t)}</li>" for t in details[:ROWS_OPEN]) + "</ul>"
-        if len(details) > ROWS_OPEN:
-            rest = details[ROWS_OPEN:ROWS_SHOWN]
-            out += (f"<details><summary>Show {len(rest)} more</summary><ul>"
-                    + "".join(f"<li>{escape(t)}</li>" for t in rest) + "</ul></details>")
+    return out + _details(details)
+
+
+def _details(texts: list[str]) -> str:
+    """A list: the first :data:`ROWS_OPEN` shown, the rest (to :data:`ROWS_SHOWN`) collapsed."""
+    if not texts:
+        return ""
+    out = "<ul>" + "".join(f"<li>{escape(t)}</li>" for t in texts[:ROWS_OPEN]) + "</ul>"
+    rest = texts[ROWS_OPEN:ROWS_SHOWN]
+    if rest:
+        out += (f"<details><summary>Show {len(rest)} more</summary><ul>"
+                + "".join(f"<li>{escape(t)}</li>" for t in rest) + "</ul></details>")
     return out
 
 
@@ -238,6 +247,57 @@ def _security(run: RunDir) -> str:
                 + (f" (at {s.guessing[0]})" if s.guessing[1] else ""), s.guessing[1]),
                ("precincts whose chair an attacker locked out", len(s.chairs_locked_out))]
     return out + _table(("figure", "value"), figures, num=(1,))
+def _zero_state(rec: Reconciliation) -> str:
+    """The published results before the first report, against the roster."""
+    z = rec.zero_state
+    if not z.recorded:
+        return ("<p>Not checked: the run recorded no read of the published results before "
+                "the night (zero_state.json).</p>")
+    if z.skipped:
+        return f"<p>Not checked: the run was told not to ({SKIP_FLAG}).</p>"
+    when = "" if z.read_min is None else f" at {format_clock(z.read_min)}"
+    if z.failed:
+        return (f"<p><b>The published results could not be read before the night</b>{when}: "
+                f"{escape(z.failed)}.</p>")
+
+    def result(found: Sized, what: str, fine: str = "none") -> str:
+        return f"{len(found)} {what}" if len(found) else fine
+
+    rows = [
+        ("every unit of the roster listed", result(z.missing, "not listed", "yes")
+         if z.zero_rows else "not checked (the adapter returns no zero rows)"),
+        ("units showing counts, delegates, SDE or reporting (leftovers)",
+         result(z.leftovers, "units")),
+        ("units outside the roster", result(z.outside, "units")),
+        ("precincts reporting, statewide totals, winner", result(z.totals, "not zero", "zero")),
+        ("the live feed's format (every field, every candidate)",
+         result(z.format, "entries differ", "the same")),
+    ]
+    out = (f"<p>Read{when}, after provisioning and before the first report: "
+           f"{z.listed} units listed.</p>" + _table(("check", "result"), rows))
+    return out + _details([f"{u}: {w}" for u, w in z.leftovers.items()]
+                          + [f"{u}: not listed" for u in z.missing]
+                          + [f"{u}: not in the roster" for u in z.outside] + list(z.totals)
+                          + [f"{u}: lacks {w}" for u, w in z.format.items()])
+
+
+def _feed_over_time(rec: Reconciliation) -> str:
+    """Each integrity check over the snapshots, and every violation with its moment."""
+    h = rec.integrity
+    if not h.snapshots:
+        return "<p>Not checked: no snapshot of the published results.</p>"
+    rows = []
+    for metric in INTEGRITY_METRICS:
+        found = h.of(metric)
+        result = (f"not checked ({h.unmeasured[metric]})" if metric in h.unmeasured
+                  else f"{h.value(metric)}, first at {format_clock(found[0].sim_min)}"
+                  if found else "never")
+        rows.append((INTEGRITY_LABELS[metric], result))
+    head = (f"<p>{h.snapshots} published states compared, each with the one before and with "
+            "itself" + (f"; {h.torn} not compared for totals (totals and precincts of two "
+                        "versions)" if h.torn else "") + ".</p>")
+    return head + _table(("violation", "seen"), rows) + _details(
+        [f"{format_clock(v.sim_min)}: {v.text}" for v in h.violations])
 
 
 def _checked(run: RunDir) -> str:
@@ -288,6 +348,8 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
               "<h2>Statewide totals</h2>", _statewide(rec),
               "<h2>Published consistency</h2>", _consistency(rec),
               "<h2>Security</h2>", _security(run),
+              "<h2>Zero state</h2>", _zero_state(rec),
+              "<h2>The feed over time</h2>", _feed_over_time(rec),
               "<h2>Hotline</h2>", _hotline(run),
               "<h2>Schedule fidelity</h2>", _fidelity(fidelity),
               _locust(run), "<h2>Charts</h2>"]

@@ -44,8 +44,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from caucus_rehearsal.published import DATA_FIELDS
+from caucus_rehearsal.reports import integrity, zero_state
 from caucus_rehearsal.reports.compare import KEY_FIELDS, Diff, diff, reported_key, same
 from caucus_rehearsal.reports.consistency import Consistency, check, count, satellite_sde
+from caucus_rehearsal.reports.integrity import History
 from caucus_rehearsal.reports.rundir import (
     DATA_STEPS,
     FINAL_STEPS,
@@ -54,6 +56,7 @@ from caucus_rehearsal.reports.rundir import (
 )
 from caucus_rehearsal.reports.security import overwritten_units
 from caucus_rehearsal.simulator.gates import UNIT_CLASSES
+from caucus_rehearsal.reports.zero_state import ZeroState
 
 CLASSES = UNIT_CLASSES
 """Every reconciliation class, in the order reports list them, with its words."""
@@ -118,14 +121,19 @@ class Statewide:
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
-    """All units in roster order, the statewide totals, what the snapshots show and how
-    consistent the published results are in themselves."""
+    """All units in roster order, the statewide totals, what the snapshots show, how
+    consistent the published results are in themselves, and the published feed before
+    and over the night."""
 
     units: tuple[UnitResult, ...]
     statewide: Statewide
     has_snapshots: bool
     consistency: Consistency = field(default_factory=lambda: Consistency(checked=False))
     counts: dict[str, int] = field(default_factory=dict)
+    zero_state: ZeroState = field(default_factory=lambda: ZeroState(recorded=False))
+    """The feed before the night (:mod:`.zero_state`)."""
+    integrity: History = field(default_factory=History)
+    """The feed over the night, snapshot by snapshot (:mod:`.integrity`)."""
 
 
 @dataclass(slots=True)
@@ -316,4 +324,4 @@ def reconcile(run: RunDir) -> Reconciliation:
             published_winner=_leaders(pub_tot.get("sde", {}))),
         has_snapshots=bool(final),
         consistency=check(run, published, held, owners, reported),
-        counts=counts)
+        counts=counts, zero_state=zero_state.check(run), integrity=integrity.check(run))

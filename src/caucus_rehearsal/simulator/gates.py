@@ -59,6 +59,20 @@ GATE_METRICS: dict[str, str] = {
     "duplicate_precincts": "precincts the target published more than once",
     "sde_errors": "published precincts whose SDE do not follow from their published "
                   "delegates under the rules",
+    "zero_state_errors": "problems in the published results before the first report: "
+                         "roster units not listed, units showing counts, delegates, SDE or "
+                         "reporting (leftovers), units outside the roster, non-zero totals "
+                         "or a winner, a format other than the live feed's",
+    "reporting_decreases": "snapshots at which the published precincts reporting fell",
+    "disappeared_precincts": "published precincts that later vanished from the published "
+                             "results (each counted once)",
+    "silent_changes": "published results that changed without a new version marker "
+                      "(a precinct's revision, else the feed's version), per precinct or "
+                      "feed and snapshot",
+    "snapshot_total_errors": "snapshots whose statewide totals differ from the sum of "
+                             "their published precincts (every snapshot, not only the last)",
+    "over_attendance": "published precincts whose first or final alignment sums to more "
+                       "than their published attendance, at any snapshot",
     "p95_latency_ms": "95th percentile request latency, milliseconds",
     "error_rate": "fraction of requests that failed",
     "hotline_wait_max_min": "longest hotline wait of a chair answered: first dial to an "
@@ -101,6 +115,12 @@ METRIC_KINDS: dict[str, str] = {
     "phantom_precincts": "integrity",
     "duplicate_precincts": "integrity",
     "sde_errors": "integrity",
+    "zero_state_errors": "integrity",
+    "reporting_decreases": "integrity",
+    "disappeared_precincts": "integrity",
+    "silent_changes": "integrity",
+    "snapshot_total_errors": "integrity",
+    "over_attendance": "integrity",
     "p95_latency_ms": "latency",
     "error_rate": "load",
     "hotline_wait_max_min": "hotline",

@@ -159,6 +159,14 @@ class TargetAdapter:
         """The published results in the run directory's normalised shape."""
         raise NotImplementedError
 
+    def zero_state(self, client: httpx.Client) -> dict[str, Any]:
+        """The published results before the night (``rehearse run`` reads them once, after
+        provisioning): :meth:`published`'s shape plus ``unreported``, every precinct the
+        target lists as not reporting (its zero rows) with its data fields as published,
+        when the target lists them. The default is :meth:`published` alone: the report
+        then cannot tell whether every unit of the roster is listed, and says so."""
+        return self.published(client)
+
     def published_since(self, client: httpx.Client,
                         tag: str | None) -> tuple[str | None, dict[str, Any] | None]:
         """(new tag, results), or (tag, None) when nothing changed since ``tag``; the

@@ -20,6 +20,10 @@ from caucus_rehearsal.rehearsal.adapters.base import (
 )
 from caucus_rehearsal.rehearsal.photo import worksheet_jpeg
 
+TORN_READS = 3
+"""Reads of the precinct list at most for one snapshot, until it shows the version of a
+summary read just before or after it."""
+
 _STEP_PATH = {"attendance": "attendance", "first": "first-alignment",
               "final": "final-alignment", "photo": "worksheet"}
 
@@ -115,24 +119,53 @@ class ContractV1Adapter(TargetAdapter):
 
     def published_since(self, client: httpx.Client,
                         tag: str | None) -> tuple[str | None, dict[str, Any] | None]:
+        return self._read(client, tag, zero_rows=False)
+
+    def zero_state(self, client: httpx.Client) -> dict[str, Any]:
+        results = self._read(client, None, zero_rows=True)[1]
+        if results is None:  # pragma: no cover - without a tag results are always fetched
+            raise TargetProtocolError("GET /v1/results: no results")
+        return results
+
+    def _read(self, client: httpx.Client, tag: str | None,
+              zero_rows: bool) -> tuple[str | None, dict[str, Any] | None]:
+        """The summary and the precinct list of one feed version. Both carry the feed's
+        ``version``, and a write between the two requests tears the pair (totals of one
+        state, precincts of another), so the summary is read again after a precinct list
+        of another version, and the list again after that, up to :data:`TORN_READS`
+        lists; a pair still torn records the list's ``precincts_version``."""
         resp = client.get("/v1/results", headers={"If-None-Match": tag} if tag else {})
         if tag is not None and resp.status_code == 304:
             return tag, None
         summary = expect_json(resp, "GET /v1/results")
+        for _ in range(TORN_READS):
+            detail_resp = client.get("/v1/results/precincts")
+            expect_ok(detail_resp, "GET /v1/results/precincts")
+            try:
+                detail, repeated = loads_counting_duplicates(detail_resp.content)
+            except ValueError as exc:
+                raise TargetProtocolError("GET /v1/results/precincts: answer is not JSON") \
+                    from exc
+            if not _torn(summary, detail):
+                break
+            resp = client.get("/v1/results")  # the state after the list: the same version?
+            summary = expect_json(resp, "GET /v1/results")
+            if not _torn(summary, detail):
+                break
         out: dict[str, Any] = {k: summary[k] for k in ("precincts_total", "precincts_reporting",
                                                        "statewide")}
-        out.update({k: summary[k] for k in ("version", "published_at") if k in summary})
-        detail_resp = client.get("/v1/results/precincts")
-        expect_ok(detail_resp, "GET /v1/results/precincts")
-        try:
-            detail, repeated = loads_counting_duplicates(detail_resp.content)
-        except ValueError as exc:
-            raise TargetProtocolError("GET /v1/results/precincts: answer is not JSON") from exc
+        out.update({k: summary[k] for k in ("version", "published_at", "winner")
+                    if k in summary})
         markers = ("channel", "version", "revision")  # kept when published (the replay's)
+        rows = {pid: {**{k: p.get(k) for k in DATA_FIELDS}, **{k: p[k] for k in markers if k in p}}
+                for pid, p in detail["precincts"].items()}
         out["precincts"] = precincts = {
-            pid: {**{k: p.get(k) for k in DATA_FIELDS}, **{k: p[k] for k in markers if k in p}}
-            for pid, p in detail["precincts"].items()
-            if p.get("reporting", True)}  # not the zero rows
+            pid: row for pid, row in rows.items()
+            if detail["precincts"][pid].get("reporting", True)}  # not the zero rows
+        if _torn(summary, detail):
+            out["precincts_version"] = detail["version"]
+        if zero_rows:
+            out["unreported"] = {pid: row for pid, row in rows.items() if pid not in precincts}
         duplicates = {pid: n for pid, n in repeated.items() if pid in precincts}
         if duplicates:
             out["duplicates"] = duplicates
@@ -158,3 +191,9 @@ class ContractV1Adapter(TargetAdapter):
                     f"GET /v1/admin/audit: next_after {page['next_after']!r} after {after} "
                     f"with {len(page['items'])} items: the pages do not advance")
             after = int(page["next_after"])
+
+
+def _torn(summary: Mapping[str, Any], detail: Mapping[str, Any]) -> bool:
+    """Whether the summary and the precinct list show two versions of the feed."""
+    a, b = summary.get("version"), detail.get("version")
+    return a is not None and b is not None and a != b
