@@ -137,7 +137,7 @@ class ContractV1Adapter(TargetAdapter):
         resp = client.get("/v1/results", headers={"If-None-Match": tag} if tag else {})
         if tag is not None and resp.status_code == 304:
             return tag, None
-        summary = expect_json(resp, "GET /v1/results")
+        out = _totals(expect_json(resp, "GET /v1/results"))
         for _ in range(TORN_READS):
             detail_resp = client.get("/v1/results/precincts")
             expect_ok(detail_resp, "GET /v1/results/precincts")
@@ -146,23 +146,19 @@ class ContractV1Adapter(TargetAdapter):
             except ValueError as exc:
                 raise TargetProtocolError("GET /v1/results/precincts: answer is not JSON") \
                     from exc
-            if not _torn(summary, detail):
+            if not _torn(out, detail):
                 break
             resp = client.get("/v1/results")  # the state after the list: the same version?
-            summary = expect_json(resp, "GET /v1/results")
-            if not _torn(summary, detail):
+            out = _totals(expect_json(resp, "GET /v1/results"))
+            if not _torn(out, detail):
                 break
-        out: dict[str, Any] = {k: summary[k] for k in ("precincts_total", "precincts_reporting",
-                                                       "statewide")}
-        out.update({k: summary[k] for k in ("version", "published_at", "winner")
-                    if k in summary})
         markers = ("channel", "version", "revision")  # kept when published (the replay's)
         rows = {pid: {**{k: p.get(k) for k in DATA_FIELDS}, **{k: p[k] for k in markers if k in p}}
                 for pid, p in detail["precincts"].items()}
         out["precincts"] = precincts = {
             pid: row for pid, row in rows.items()
             if detail["precincts"][pid].get("reporting", True)}  # not the zero rows
-        if _torn(summary, detail):
+        if _torn(out, detail):
             out["precincts_version"] = detail["version"]
         if zero_rows:
             out["unreported"] = {pid: row for pid, row in rows.items() if pid not in precincts}
@@ -191,6 +187,14 @@ class ContractV1Adapter(TargetAdapter):
                     f"GET /v1/admin/audit: next_after {page['next_after']!r} after {after} "
                     f"with {len(page['items'])} items: the pages do not advance")
             after = int(page["next_after"])
+
+
+def _totals(summary: Any) -> dict[str, Any]:
+    """The normalised results' totals and version markers from a ``GET /v1/results``."""
+    out: dict[str, Any] = {k: summary[k] for k in ("precincts_total", "precincts_reporting",
+                                                   "statewide")}
+    out.update({k: summary[k] for k in ("version", "published_at", "winner") if k in summary})
+    return out
 
 
 def _torn(summary: Mapping[str, Any], detail: Mapping[str, Any]) -> bool:
