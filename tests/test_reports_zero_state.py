@@ -92,9 +92,28 @@ def test_missing_and_foreign_units_and_another_format_are_counted(tmp_path: Path
     build_report(path)
     z = json.loads((path / "summary.json").read_text())["zero_state"]
     assert z["missing"] == ["U2"] and z["outside_roster"] == ["X9"]
-    assert z["format"] == {"U1": "first for Beta"}
+    assert z["format"] == {"U1": "lacks first for Beta"}
     assert z["leftovers"] == {"X9": "SDE 0.2500"}
     assert gate(path)[:2] == (4.0, "fail")
+
+
+def test_the_format_is_the_live_feeds(tmp_path: Path) -> None:
+    """A zero state in another shape than the night's feed is an error; the same shape
+    is not, whatever the target leaves out of both."""
+    feed = zero_feed()
+    del feed["statewide"]["sde"]
+    feed["unreported"]["U2"]["final"] = 0
+    path = night(tmp_path / "run", read(feed))
+    build_report(path)
+    z = json.loads((path / "summary.json").read_text())["zero_state"]
+    assert z["format"] == {"U2": "has final a number where the live feed has a tally",
+                           "statewide": "has sde missing where the live feed has a tally"}
+    lines = [json.loads(x) for x in (path / "snapshots.jsonl").read_text().splitlines()]
+    del lines[-1]["results"]["statewide"]["sde"]  # the night's feed has no SDE total either
+    (path / "snapshots.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    build_report(path)
+    z = json.loads((path / "summary.json").read_text())["zero_state"]
+    assert z["format"] == {"U2": "has final a number where the live feed has a tally"}
 
 
 def test_a_target_that_lists_no_zero_rows_is_checked_for_what_it_shows(tmp_path: Path) -> None:

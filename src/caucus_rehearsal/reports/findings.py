@@ -219,7 +219,7 @@ def feed_findings(rec: Reconciliation) -> list[Finding]:
     if z.format:
         first = next(iter(z.format))
         problems.append(f"{_plural(len(z.format), 'entry', 'entries')} differed from the live "
-                        f"feed's format (e.g. {first} lacks {z.format[first]})")
+                        f"feed's format (e.g. {first} {z.format[first]})")
     if problems:
         out.append(Finding(3, "zero_state_errors", "The target did not start from zero: "
                            f"before the first report{when} " + "; ".join(problems) + "."))

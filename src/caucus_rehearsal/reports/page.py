@@ -270,15 +270,16 @@ def _zero_state(rec: Reconciliation) -> str:
          result(z.leftovers, "units")),
         ("units outside the roster", result(z.outside, "units")),
         ("precincts reporting, statewide totals, winner", result(z.totals, "not zero", "zero")),
-        ("the live feed's format (every field, every candidate)",
-         result(z.format, "entries differ", "the same")),
+        ("the live feed's format (its fields, its candidates)",
+         result(z.format, "entries differ", "the same") if z.format_checked
+         else "not compared (no snapshot of the live feed)"),
     ]
     out = (f"<p>Read{when}, after provisioning and before the first report: "
            f"{z.listed} units listed.</p>" + _table(("check", "result"), rows))
     return out + _details([f"{u}: {w}" for u, w in z.leftovers.items()]
                           + [f"{u}: not listed" for u in z.missing]
                           + [f"{u}: not in the roster" for u in z.outside] + list(z.totals)
-                          + [f"{u}: lacks {w}" for u, w in z.format.items()])
+                          + [f"{u} {w}" for u, w in z.format.items()])
 
 
 def _feed_over_time(rec: Reconciliation) -> str:

@@ -14,8 +14,9 @@ this module checks it against the roster:
 - **no unit outside the roster** (a leftover of another roster);
 - **zero totals, no winner**: precincts reporting 0, every statewide total 0 (so no SDE
   leader), and no ``winner`` if the target names one;
-- **the live feed's format**: the totals and every listed unit carry every field the
-  target publishes (``run.json`` ``published_fields``) with every candidate.
+- **the live feed's format**: the totals and every listed unit have the shape the live
+  feed gave them (``snapshots.jsonl``: the statewide totals of its first fresh snapshot,
+  the first precinct it published): the same fields, each tally with the same candidates.
 
 ``zero_state_errors`` counts the units missing, leftover or outside the roster, the
 non-zero total figures, the units and totals in another format, and a read that failed.
@@ -32,7 +33,7 @@ from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.published import DATA_FIELDS, TOTAL_FIELDS
-from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.reports.rundir import RunDir, iter_snapshots
 from caucus_rehearsal.simulator.units import format_clock
 from caucus_rehearsal.zero_read import FILE, SKIP_FLAG, ZeroRead
 
@@ -61,7 +62,9 @@ class ZeroState:
     totals: tuple[str, ...] = ()
     """Non-zero total figures: ``precincts reporting 12``, ``final/Biden 340``."""
     format: dict[str, str] = field(default_factory=dict)
-    """``statewide`` or a unit id -> what its format lacks."""
+    """``statewide`` or a unit id -> how it differs from the live feed's format."""
+    format_checked: bool = False
+    """Whether the live feed showed a format to compare with (a fresh snapshot)."""
 
     @property
     def measured(self) -> bool:
@@ -108,24 +111,60 @@ def _shows(row: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _lacks(row: object, fields: tuple[str, ...], candidates: tuple[str, ...],
-           counts: tuple[str, ...] = ("attendance",)) -> str:
-    """What ``row`` lacks of the live feed's format ("" when nothing)."""
-    if not isinstance(row, Mapping):
-        return "not an object"
-    lacks = []
-    for name in fields:
-        v = row.get(name)
-        if name in counts:
-            if _number(v) is None:
-                lacks.append(f"{name} (not a number)")
-        elif not isinstance(v, Mapping):
-            lacks.append(name)
+def _shape(v: object) -> object:
+    """What a value looks like to a consumer of the feed: a tally's candidates, else
+    its kind."""
+    if isinstance(v, Mapping):
+        return frozenset(str(k) for k in v)
+    if _number(v) is not None:
+        return "a number"
+    return "missing" if v is None else f"a {type(v).__name__}"
+
+
+def _signature(part: object, fields: tuple[str, ...]) -> dict[str, object] | None:
+    if not isinstance(part, Mapping):
+        return None
+    return {f: _shape(part.get(f)) for f in fields}
+
+
+def live_format(run: RunDir) -> tuple[dict[str, object] | None, dict[str, object] | None]:
+    """The format of the live feed: the shapes of the statewide totals of the first
+    fresh snapshot and of the first precinct it published (None: never seen)."""
+    statewide = row = None
+    for snap in iter_snapshots(run.path / "snapshots.jsonl", []):
+        if not snap.fresh or snap.results is None:
+            continue
+        if statewide is None:
+            statewide = _signature(snap.results.get("statewide"), TOTAL_FIELDS)
+        shown = snap.results.get("precincts")
+        if row is None and isinstance(shown, Mapping):
+            row = next((_signature(p, DATA_FIELDS) for p in shown.values()
+                        if isinstance(p, Mapping)), None)
+        if statewide is not None and row is not None:
+            break
+    return statewide, row
+
+
+def _differs(part: object, live: dict[str, object], fields: tuple[str, ...]) -> str:
+    """How ``part`` differs from the live feed's format ``live`` ("" when it does not)."""
+    mine = _signature(part, fields)
+    if mine is None:
+        return "is not an object"
+    out = []
+    for f in fields:
+        a, b = mine[f], live[f]
+        if a == b:
+            continue
+        if isinstance(a, frozenset) and isinstance(b, frozenset):
+            if b - a:
+                out.append(f"lacks {f} for {', '.join(sorted(b - a))}")
+            if a - b:
+                out.append(f"has {f} for {', '.join(sorted(a - b))}, which the live feed lacks")
         else:
-            gone = [c for c in candidates if _number(v.get(c)) is None]
-            if gone:
-                lacks.append(f"{name} for {', '.join(gone)}")
-    return "; ".join(lacks)
+            shown = "a tally" if isinstance(a, frozenset) else a
+            want = "a tally" if isinstance(b, frozenset) else b
+            out.append(f"has {f} {shown} where the live feed has {want}")
+    return "; ".join(out)
 
 
 def check(run: RunDir) -> ZeroState:
@@ -147,6 +186,7 @@ def check(run: RunDir) -> ZeroState:
     zero = res.get("unreported")
     rows = {str(k): v for k, v in zero.items()} if isinstance(zero, Mapping) else {}
     listed = {**rows, **reporting}
+    live_totals, live_row = live_format(run)
     leftovers: dict[str, str] = {}
     fmt: dict[str, str] = {}
     for uid, row in listed.items():
@@ -155,19 +195,17 @@ def check(run: RunDir) -> ZeroState:
             what.insert(0, "reporting")
         if what:
             leftovers[uid] = ", ".join(what)
-        lacks = _lacks(row, data, run.candidates)
-        if lacks:
-            fmt[uid] = lacks
+        if live_row is not None and (differs := _differs(row, live_row, DATA_FIELDS)):
+            fmt[uid] = differs
     totals: list[str] = []
     declared = _number(res.get("precincts_reporting"))
     if declared:
         totals.append(f"precincts reporting {declared:.0f}")
+    sw = res.get("statewide")
+    if live_totals is not None and (differs := _differs(sw, live_totals, TOTAL_FIELDS)):
+        fmt["statewide"] = differs
     if "statewide" in fields:
-        sw = res.get("statewide")
         sums = tuple(f for f in TOTAL_FIELDS if f in fields)
-        lacks = _lacks(sw, sums, run.candidates, counts=())
-        if lacks:
-            fmt["statewide"] = lacks
         if isinstance(sw, Mapping):
             for name in sums:
                 part = sw.get(name)
@@ -182,7 +220,8 @@ def check(run: RunDir) -> ZeroState:
         missing=tuple(u.unit_id for u in run.truth if u.unit_id not in listed)
         if isinstance(zero, Mapping) else (),
         leftovers={u: leftovers[u] for u in sorted(leftovers, key=_roster_order(run))},
-        outside=tuple(sorted(set(listed) - roster)), totals=tuple(totals), format=fmt)
+        outside=tuple(sorted(set(listed) - roster)), totals=tuple(totals), format=fmt,
+        format_checked=live_row is not None or live_totals is not None)
 
 
 def _roster_order(run: RunDir) -> Any:
@@ -213,4 +252,4 @@ def zero_json(z: ZeroState) -> dict[str, Any]:
             "zero_rows_listed": z.zero_rows, "units_listed": z.listed,
             "missing": list(z.missing), "leftovers": dict(z.leftovers),
             "outside_roster": list(z.outside), "totals": list(z.totals),
-            "format": dict(z.format)}
+            "format_compared": z.format_checked, "format": dict(z.format)}

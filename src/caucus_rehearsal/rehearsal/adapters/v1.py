@@ -160,7 +160,9 @@ class ContractV1Adapter(TargetAdapter):
             if detail["precincts"][pid].get("reporting", True)}  # not the zero rows
         if _torn(out, detail):
             out["precincts_version"] = detail["version"]
-        if zero_rows:
+        if zero_rows and any("reporting" in p for p in detail["precincts"].values()):
+            # a target that marks reporting lists its zero rows (one that does not, as
+            # before contract v1 had them, cannot show whether every unit is listed)
             out["unreported"] = {pid: row for pid, row in rows.items() if pid not in precincts}
         duplicates = {pid: n for pid, n in repeated.items() if pid in precincts}
         if duplicates:
@@ -197,7 +199,9 @@ def _totals(summary: Any) -> dict[str, Any]:
     return out
 
 
-def _torn(summary: Mapping[str, Any], detail: Mapping[str, Any]) -> bool:
+def _torn(summary: Mapping[str, Any], detail: object) -> bool:
     """Whether the summary and the precinct list show two versions of the feed."""
+    if not isinstance(detail, Mapping):
+        return False  # not a precinct list at all: reading it says so
     a, b = summary.get("version"), detail.get("version")
     return a is not None and b is not None and a != b
