@@ -55,8 +55,8 @@ from caucus_rehearsal.reports.rundir import (
     RunDir,
 )
 from caucus_rehearsal.reports.security import overwritten_units
-from caucus_rehearsal.simulator.gates import UNIT_CLASSES
 from caucus_rehearsal.reports.zero_state import ZeroState
+from caucus_rehearsal.simulator.gates import UNIT_CLASSES
 
 CLASSES = UNIT_CLASSES
 """Every reconciliation class, in the order reports list them, with its words."""
