@@ -174,7 +174,7 @@ def test_totals_of_a_torn_read_are_not_compared(tmp_path: Path) -> None:
     (g,) = [g for g in summary(f.b.path)["gates"] if g["metric"] == "snapshot_total_errors"]
     assert (g["value"], g["result"]) == (0.0, "pass")
     assert g["note"] == ("over 1 published states; 1 not compared (totals and precincts of "
-                         "two versions)")
+                         "two states)")
 
 
 def test_without_any_version_marker_silent_changes_are_not_measured(tmp_path: Path) -> None:

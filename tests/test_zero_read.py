@@ -81,6 +81,40 @@ def test_a_pair_still_torn_says_so() -> None:
     assert seen.count("/v1/results/precincts") == TORN_READS
 
 
+def unversioned(reporting: list[int]) -> tuple[httpx.Client, list[str]]:
+    """A target without versions whose successive summaries show these precincts
+    reporting (its precinct list is always the same)."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path == "/v1/results":
+            n = reporting.pop(0) if len(reporting) > 1 else reporting[0]
+            return httpx.Response(200, json={
+                "precincts_total": 1, "precincts_reporting": n,
+                "statewide": {"first": ZEROS, "final": ZEROS, "sde": ZEROS}})
+        return httpx.Response(200, json={"precincts": {}})
+
+    return httpx.Client(transport=httpx.MockTransport(answer), base_url="http://t"), seen
+
+
+def test_without_versions_a_pair_is_whole_when_the_summary_is_the_same_after_the_list(
+        ) -> None:
+    c, seen = unversioned([0, 1, 1])  # a write between the first summary and the list
+    _, res = adapter().published_since(c, None)
+    assert res is not None and res["precincts_reporting"] == 1
+    assert "precincts_version" not in res
+    assert seen == ["/v1/results", "/v1/results/precincts", "/v1/results",
+                    "/v1/results/precincts", "/v1/results"]
+
+
+def test_without_versions_a_pair_still_torn_says_so() -> None:
+    c, seen = unversioned(list(range(20)))  # a write between every two reads
+    _, res = adapter().published_since(c, None)
+    assert res is not None and res["precincts_version"] is None
+    assert seen.count("/v1/results/precincts") == TORN_READS
+
+
 class _Broken(TargetAdapter):
     def published(self, client: httpx.Client) -> dict[str, Any]:
         raise TargetProtocolError("GET /results: HTTP 404 not yet")

@@ -12,8 +12,9 @@ One normalised shape for any target (``docs/run-directory.md``, "snapshots.jsonl
 Optional version markers, when the target publishes them (contract v1 does; ``rehearse
 replay`` serves them as recorded; the integrity checks judge changes by them): ``version``
 and ``published_at`` beside the totals, and ``channel``, ``version`` and ``revision`` in
-a precinct; ``precincts_version`` when the precinct list came from another feed version
-than the totals (a write between the two reads). ``winner`` when the target names one.
+a precinct; ``precincts_version`` when the precinct list came from another state of the
+feed than the totals (a write between the two reads): the list's version, None when the
+target publishes none. ``winner`` when the target names one.
 The zero read alone (``zero_read.py``) adds ``unreported``: the precincts the target
 lists as not reporting (its zero rows), id -> data fields as published.
 ``counties`` only when the target publishes county totals; ``duplicates`` (precinct id ->

@@ -19,9 +19,8 @@ fresh state is compared with the one before and with itself:
 - ``snapshot_total_errors``: a snapshot whose statewide totals differ from the sum of
   its published precincts, by the arithmetic of the last-snapshot gate
   (:func:`.consistency.sum_errors`, the sums kept up to date precinct by precinct); a
-  snapshot whose totals and precinct list came
-  from different feed versions (``precincts_version``: the adapter could not read one
-  version whole) is not compared;
+  snapshot whose totals and precinct list came from different states of the feed
+  (``precincts_version``: the adapter could not read one state whole) is not compared;
 - ``over_attendance``: a published precinct whose first or final alignment sums to more
   than its published attendance (each precinct counted once).
 
@@ -106,7 +105,7 @@ class History:
     unmeasured: dict[str, str] = field(default_factory=dict)
     """Metric -> why it could not be measured (the target does not publish what it needs)."""
     torn: int = 0
-    """Snapshots whose totals were not compared: totals and precincts of two versions."""
+    """Snapshots whose totals were not compared: totals and precincts of two states."""
     unmarked: int = 0
     """Precinct changes that could not be judged: no version marker before and after."""
 
@@ -329,7 +328,7 @@ def measure(h: History, metric: str) -> tuple[float | None, str]:
     if found:
         note += f"; first seen at {format_clock(found[0].sim_min)}"
     if metric == "snapshot_total_errors" and h.torn:
-        note += f"; {h.torn} not compared (totals and precincts of two versions)"
+        note += f"; {h.torn} not compared (totals and precincts of two states)"
     if metric == "silent_changes" and h.unmarked:
         note += f"; {h.unmarked} changes without a marker to judge them by"
     return float(h.value(metric)), note

@@ -296,7 +296,7 @@ def _feed_over_time(rec: Reconciliation) -> str:
         rows.append((INTEGRITY_LABELS[metric], result))
     head = (f"<p>{h.snapshots} published states compared, each with the one before and with "
             "itself" + (f"; {h.torn} not compared for totals (totals and precincts of two "
-                        "versions)" if h.torn else "") + ".</p>")
+                        "states)" if h.torn else "") + ".</p>")
     return head + _table(("violation", "seen"), rows) + _details(
         [f"{format_clock(v.sim_min)}: {v.text}" for v in h.violations])
 

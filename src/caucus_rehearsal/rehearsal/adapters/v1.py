@@ -129,15 +129,18 @@ class ContractV1Adapter(TargetAdapter):
 
     def _read(self, client: httpx.Client, tag: str | None,
               zero_rows: bool) -> tuple[str | None, dict[str, Any] | None]:
-        """The summary and the precinct list of one feed version. Both carry the feed's
-        ``version``, and a write between the two requests tears the pair (totals of one
-        state, precincts of another), so the summary is read again after a precinct list
-        of another version, and the list again after that, up to :data:`TORN_READS`
-        lists; a pair still torn records the list's ``precincts_version``."""
+        """The summary and the precinct list of one state of the feed. A write between the
+        two requests tears the pair (totals of one state, precincts of another). When both
+        carry the feed's ``version``, the summary is read again after a precinct list of
+        another version, and the list again after that; without versions, the summary is
+        read again after every list, and the pair is whole when the two summaries agree
+        (nothing was published meanwhile). Up to :data:`TORN_READS` lists; a pair still
+        torn records ``precincts_version``: the list's version, None without versions."""
         resp = client.get("/v1/results", headers={"If-None-Match": tag} if tag else {})
         if tag is not None and resp.status_code == 304:
             return tag, None
         out = _totals(expect_json(resp, "GET /v1/results"))
+        whole = False
         for _ in range(TORN_READS):
             detail_resp = client.get("/v1/results/precincts")
             expect_ok(detail_resp, "GET /v1/results/precincts")
@@ -146,11 +149,15 @@ class ContractV1Adapter(TargetAdapter):
             except ValueError as exc:
                 raise TargetProtocolError("GET /v1/results/precincts: answer is not JSON") \
                     from exc
-            if not _torn(out, detail):
+            versioned = _versioned(out, detail)
+            if not isinstance(detail, Mapping) or (
+                    versioned and out["version"] == detail["version"]):
+                whole = True  # (not a precinct list at all: reading it says so)
                 break
-            resp = client.get("/v1/results")  # the state after the list: the same version?
-            out = _totals(expect_json(resp, "GET /v1/results"))
-            if not _torn(out, detail):
+            resp = client.get("/v1/results")  # the state after the list: the same one?
+            before, out = out, _totals(expect_json(resp, "GET /v1/results"))
+            if (out.get("version") == detail["version"]) if versioned else out == before:
+                whole = True
                 break
         markers = ("channel", "version", "revision")  # kept when published (the replay's)
         rows = {pid: {**{k: p.get(k) for k in DATA_FIELDS}, **{k: p[k] for k in markers if k in p}}
@@ -158,8 +165,8 @@ class ContractV1Adapter(TargetAdapter):
         out["precincts"] = precincts = {
             pid: row for pid, row in rows.items()
             if detail["precincts"][pid].get("reporting", True)}  # not the zero rows
-        if _torn(out, detail):
-            out["precincts_version"] = detail["version"]
+        if not whole:
+            out["precincts_version"] = detail.get("version")
         if zero_rows and any("reporting" in p for p in detail["precincts"].values()):
             # a target that marks reporting lists its zero rows (one that does not, as
             # before contract v1 had them, cannot show whether every unit is listed)
@@ -199,9 +206,7 @@ def _totals(summary: Any) -> dict[str, Any]:
     return out
 
 
-def _torn(summary: Mapping[str, Any], detail: object) -> bool:
-    """Whether the summary and the precinct list show two versions of the feed."""
-    if not isinstance(detail, Mapping):
-        return False  # not a precinct list at all: reading it says so
-    a, b = summary.get("version"), detail.get("version")
-    return a is not None and b is not None and a != b
+def _versioned(summary: Mapping[str, Any], detail: object) -> bool:
+    """Whether the summary and the precinct list both carry the feed's version."""
+    return isinstance(detail, Mapping) and summary.get("version") is not None \
+        and detail.get("version") is not None
