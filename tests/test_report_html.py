@@ -50,7 +50,7 @@ def test_report_renders_with_its_charts(tmp_path: Path) -> None:
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'data-probed="1"' in dom.stdout
     sizes = re.findall(r'data-natural="(\d+)x(\d+)"', dom.stdout)
-    assert len(sizes) == 7
+    assert len(sizes) == 8  # the seven charts of a run and the published feed over time
     assert all(int(w) >= 500 and int(h) >= 200 for w, h in sizes), sizes
     assert "Verdict: FAIL" in dom.stdout
     shot = tmp_path / "report.png"
