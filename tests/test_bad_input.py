@@ -47,6 +47,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
      "--set: live.speed = inf: expected a number from 1 to 3600"),
     (["serve", "--port", "70000"],
      "--port 70000: expected a TCP port from 0 (any free one) to 65535"),
+    (["replay", "{dir}", "--port", "70000"],
+     "--port 70000: expected a TCP port from 0 (any free one) to 65535"),
     (["serve", "--db", "{dir}"],
      "--db {dir}: is a folder, expected a database file (created if missing)"),
     (["serve", "--db", "{dir}/missing/r.db"],

@@ -8,21 +8,25 @@ to keep CI short; each is signalled at its own moment after its own start.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import httpx
 import psutil
 import pytest
 
+from caucus_rehearsal import cli
 from caucus_rehearsal.interrupts import Interrupts
 
 
@@ -216,3 +220,53 @@ def test_a_signal_during_a_shielded_step_that_fails_is_still_the_reason() -> Non
         time.sleep(0.05)
         raise RuntimeError("the child being started died of the same signal")
     assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+@contextmanager
+def sigterm_unhandled_is_recorded() -> Iterator[list[int]]:
+    """A SIGTERM that reaches no handler of the command is recorded here (instead of
+    killing pytest, as it would kill ``rehearse``: exit 143, not a word)."""
+    missed: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: missed.append(signum))
+    try:
+        yield missed
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.parametrize(("argv", "code", "line"), [
+    (["run", "smoke"], 3, "rehearse: error: interrupted by SIGTERM; nothing was written"),
+    (["simulate", "smoke"], 3, "rehearse: error: interrupted by SIGTERM; nothing was written"),
+    (["serve", "--port", "0"], 0, "rehearse: serve stopped by SIGTERM before it served"),
+    (["replay", "runs/x"], 0, "rehearse: replay stopped by SIGTERM before it served"),
+])
+def test_a_stop_signal_while_the_command_loads(argv: list[str], code: int, line: str,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # The first second or three of every command: its modules load (FastAPI, Locust's
+    # options, numpy...). SIGTERM there used to end it with 143 and no word.
+    def load(name: str) -> ModuleType:
+        if name == f"caucus_rehearsal.cli.{argv[0]}":
+            os.kill(os.getpid(), signal.SIGTERM)
+        return importlib.import_module(name)
+
+    monkeypatch.setattr(cli, "importlib", SimpleNamespace(import_module=load))
+    with sigterm_unhandled_is_recorded() as missed:
+        assert cli.main(argv) == code
+    assert (capsys.readouterr().err, missed) == (line + "\n", [])
+
+
+def test_a_replay_stopped_while_it_reads_its_run_ends_cleanly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from caucus_rehearsal.replay import runner
+
+    def reading(path: Path) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("the signal did not stop the replay")
+
+    monkeypatch.setattr(runner, "read_run_head", reading)
+    with sigterm_unhandled_is_recorded() as missed:
+        assert cli.main(["replay", str(tmp_path), "--port", "0"]) == 0
+    assert (capsys.readouterr().err, missed) == (
+        "rehearse: replay stopped by SIGTERM before it served\n", [])

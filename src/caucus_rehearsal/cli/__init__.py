@@ -4,8 +4,10 @@ Each subcommand module defines ``register(subparsers)``, which adds its parser a
 ``func`` to a callable taking the parsed arguments and returning the exit code. Errors
 derived from :class:`~caucus_rehearsal.errors.RehearsalError` are printed as one line
 and mapped to their exit code. Ctrl-C, SIGTERM and SIGHUP alike
-(:mod:`caucus_rehearsal.interrupts`) exit 3 after the subcommand has stopped its children
-and said what it kept; so does a full disk.
+(:mod:`caucus_rehearsal.interrupts`, handled from the start of :func:`main`, while the
+subcommands load too) exit 3 after the subcommand has stopped its children and said what
+it kept; so does a full disk. The servers (:data:`SERVERS`) end with 0 on a stop signal,
+even one that comes before they serve.
 """
 
 from __future__ import annotations
@@ -16,12 +18,20 @@ import sys
 from collections.abc import Sequence
 
 from caucus_rehearsal import __version__
-from caucus_rehearsal.errors import EXIT_TARGET, EXIT_USAGE, RehearsalError, is_disk_full
+from caucus_rehearsal.errors import (
+    EXIT_OK,
+    EXIT_TARGET,
+    EXIT_USAGE,
+    RehearsalError,
+    is_disk_full,
+)
 from caucus_rehearsal.interrupts import INTERRUPTS
 
 SUBCOMMANDS = ("scenarios", "audit", "simulate", "plan", "calibrate", "run", "serve", "report",
                "replay")
 """Subcommand modules in the order ``rehearse --help`` lists them."""
+SERVERS = ("serve", "replay")
+"""The subcommands that serve until stopped: a stop signal is how they end (exit 0)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"rehearse: error: {exc}", file=sys.stderr)
             return exc.exit_code
         except KeyboardInterrupt:  # commands that write say themselves what they kept
+            if (command := _command(argv)) in SERVERS:  # (once serving, they return 0)
+                print(f"rehearse: {command} stopped by {INTERRUPTS.signal_name} before it "
+                      "served", file=sys.stderr)
+                return EXIT_OK
             kept = "" if started else "; nothing was written"
             print(f"rehearse: error: interrupted by {INTERRUPTS.signal_name}{kept}",
                   file=sys.stderr)
@@ -81,6 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return EXIT_TARGET
     return code
+
+
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named in ``argv`` (the command line's), also before it is parsed:
+    its first word that is not an option (``rehearse`` itself has no option with a value)."""
+    words = sys.argv[1:] if argv is None else argv
+    return next((w for w in words if not w.startswith("-")), None)
 
 
 if __name__ == "__main__":  # pragma: no cover

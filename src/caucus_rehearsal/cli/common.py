@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from caucus_rehearsal.errors import UsageError
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.scenario import Scenario
 
@@ -31,3 +32,9 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def check_port(port: int) -> None:
+    """UsageError unless ``--port`` is a TCP port, or 0 for any free one (the servers)."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: expected a TCP port from 0 (any free one) to 65535")

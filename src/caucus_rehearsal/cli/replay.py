@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from caucus_rehearsal.cli.common import check_port
 from caucus_rehearsal.interrupts import hangup_as_sigterm
 from caucus_rehearsal.replay.runner import add_arguments, replay
 
@@ -25,5 +26,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_port(args.port)
     hangup_as_sigterm()  # a closed terminal stops the replay as SIGTERM does
     return replay(args)

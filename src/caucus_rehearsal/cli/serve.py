@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from caucus_rehearsal.cli.common import check_port
 from caucus_rehearsal.errors import UsageError
 from caucus_rehearsal.interrupts import hangup_as_sigterm
 from caucus_rehearsal.server.runner import ServeError, add_arguments, serve
@@ -27,9 +28,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port}: expected a TCP port from 0 (any free one) "
-                         "to 65535")
+    check_port(args.port)
     db = Path(args.db)
     if db.is_dir():
         raise UsageError(f"--db {db}: is a folder, expected a database file "

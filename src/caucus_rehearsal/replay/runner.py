@@ -2,7 +2,9 @@
 
 The feed is read and every body serialised before the socket is served, so the night
 starts (position 1, the zero state) when the server is ready. SIGINT and SIGTERM stop
-it cleanly, exit 0, like ``rehearse serve``: a server is stopped on purpose.
+it cleanly, exit 0, like ``rehearse serve``: a server is stopped on purpose. A stop
+while the run is still being read is a ``KeyboardInterrupt`` (from the stop-signal
+handler of :mod:`caucus_rehearsal.interrupts`): the command ends with exit 0 all the same.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from types import FrameType
 
 import uvicorn
 
-from caucus_rehearsal.errors import RunAborted, UsageError
+from caucus_rehearsal.errors import UsageError
 from caucus_rehearsal.replay.app import ReplayClock, create_app
 from caucus_rehearsal.replay.feed import Feed
 from caucus_rehearsal.replay.timeline import read_timeline
@@ -49,29 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def replay(args: argparse.Namespace) -> int:
     """Serve the replay until SIGINT/SIGTERM (then 0); :class:`UsageError` for a directory
     that is not a run directory or has no snapshots, or an unusable address;
-    :class:`RunAborted` when stopped before serving."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM is a Ctrl-C here
-    try:
-        return _replay(args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _replay(args: argparse.Namespace) -> int:
-    try:
-        head = read_run_head(args.run_dir)
-        timeline = read_timeline(head)
-        feed = Feed(timeline)
-    except KeyboardInterrupt:
-        raise RunAborted(f"stopped while reading {args.run_dir}; nothing was served") \
-            from None
+    ``KeyboardInterrupt`` when stopped before serving."""
+    head = read_run_head(args.run_dir)
+    timeline = read_timeline(head)
+    feed = Feed(timeline)
     recorded = head.run.get("speed")
     speed = args.speed or (float(recorded) if isinstance(recorded, int | float)
                            and 0 < recorded < math.inf else 1.0)
