@@ -9,9 +9,10 @@ simulation reached through Locust's messages), ``extras`` (public readers and
 adversaries), ``users`` (the Locust user classes and hooks), ``options`` (custom Locust
 arguments), ``adapters`` (the target seam), ``boundary`` (whatever an adapter raises, or
 a read that never ends, recorded as the target's protocol error), ``photo`` (worksheet
-photos), ``provision``,
-``eventlog`` and ``rundir`` (run-directory files), ``speed`` (``--speed auto``) and
-``orchestrator`` (``rehearse run``: everything around the Locust subprocess).
+photos), ``provision``, ``zero_check`` (the read of the feed before the night),
+``final_read`` (the read of its final state), ``eventlog`` and ``rundir`` (run-directory
+files), ``speed`` (``--speed auto``) and ``orchestrator`` (``rehearse run``: everything
+around the Locust subprocess).
 
 Only ``users``, ``extras``, ``send`` and ``hotline_link`` import locust or gevent (and
 the modules that import them: ``chair``, ``process_state``); the orchestrator never does

@@ -45,6 +45,7 @@ from caucus_rehearsal.rehearsal.boundary import MAX_REQUESTS_PER_CALL, Boundary,
 from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.context import LIVE_DIR
 from caucus_rehearsal.rehearsal.failures import LOCUST_EXIT_DISK_FULL
+from caucus_rehearsal.rehearsal.final_read import FeedHigh, read_final
 from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body
 from caucus_rehearsal.rehearsal.rundir import write_json, write_run_json, write_start
 from caucus_rehearsal.rehearsal.speed import SpeedChoice, choose_speed
@@ -209,8 +210,9 @@ def _published(adapter: TargetAdapter, client: httpx.Client,
 
 
 def _snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: str | None,
-              force: bool) -> tuple[str | None, str, TargetError | None]:
-    """(new tag, the snapshots.jsonl line, the protocol error that must end the run)."""
+              force: bool) -> tuple[str | None, str, dict[str, Any] | None, TargetError | None]:
+    """(new tag, the snapshots.jsonl line, its fresh results if any, the protocol error
+    that must end the run)."""
     now = time.time()
     line: dict[str, Any] = {"fetched_wall": round(now, 3), "sim_min": round(clock.sim(now), 3)}
     failure: TargetError | None = None
@@ -218,7 +220,8 @@ def _snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: 
         new_tag, results = boundary.call("snapshot", _published, adapter, boundary.client,
                                          None if force else tag)
         line.update(status=304 if results is None else 200, results=results)
-        return new_tag, json.dumps(line, separators=(",", ":"), allow_nan=False), None
+        return (new_tag, json.dumps(line, separators=(",", ":"), allow_nan=False), results,
+                None)
     except TargetError as exc:
         line.update(status=0, results=None, detail=str(exc)[:200])
         if exc.record is not None and exc.record.get("kind") == "protocol":
@@ -229,7 +232,7 @@ def _snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: 
                                       record=problem.as_json())
         line.update(status=0, results=None, detail=str(failure)[:200],
                     protocol_error=failure.record)
-    return tag, json.dumps(line, separators=(",", ":")), failure
+    return tag, json.dumps(line, separators=(",", ":")), None, failure
 
 
 def play(p: Prepared, target: Target, *, web_port: int | None = None,
@@ -264,6 +267,7 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
     stopped: BaseException | None = None  # a stop signal or a full disk
     failure: TargetError | None = None  # the target broke the contract
     tag: str | None = None
+    high = FeedHigh()  # what the feed showed: the final read must not catch it going back
     next_snap = next_status = time.time()
     all_done_since: float | None = None
     proc: subprocess.Popen[bytes] | None = None
@@ -292,9 +296,10 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
             except TargetError as exc:
                 failure = exc
             if now >= next_snap:
-                tag, line, bad = _snapshot(adapter, boundary, clock, tag, force=False)
+                tag, line, results, bad = _snapshot(adapter, boundary, clock, tag, force=False)
                 failure = failure or bad
                 snaps.write(line)
+                high.see(results)
                 next_snap = now + snap_every
             if now >= next_status:
                 _emit(_status_line(p, clock, now), tty, out)
@@ -313,7 +318,7 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
     stopped_early = failure is not None
     try:
         if not INTERRUPTS.hurry and (stopped is None or not is_disk_full(stopped)):
-            failure = _final_records(p, adapter, boundary, clock, tag, snaps, out) or failure
+            failure = _final_records(p, adapter, boundary, clock, high, snaps, out) or failure
     except KeyboardInterrupt as exc:  # the first signal came after the night had ended
         status, stopped = "interrupted", stopped or exc
     except OSError as exc:
@@ -352,14 +357,22 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
 
 
 def _final_records(p: Prepared, adapter: TargetAdapter, boundary: Boundary, clock: SimClock,
-                   tag: str | None, snaps: _Lines,
+                   high: FeedHigh, snaps: _Lines,
                    out: Callable[[str], None]) -> TargetError | None:
-    """The last full snapshot of the published results and the audit trail; the
-    protocol error that must end the run, if the target broke the contract."""
+    """The final state of the published results (full reads, :mod:`.final_read`) and the
+    audit trail; the protocol error that must end the run, if the target broke the
+    contract."""
     failure: TargetError | None = None
-    try:
-        _, line, failure = _snapshot(adapter, boundary, clock, tag, force=True)
+
+    def read() -> tuple[dict[str, Any] | None, bool]:
+        nonlocal failure
+        _, line, results, bad = _snapshot(adapter, boundary, clock, None, force=True)
         snaps.write(line)
+        failure = failure or bad
+        return results, bad is not None
+
+    try:
+        read_final(read, high)
         # The trail has at most one item per request the night sent: more pages than
         # that is a read that does not end.
         c = _live_counters(p.run_dir)

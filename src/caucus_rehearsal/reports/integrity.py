@@ -85,7 +85,9 @@ class Violation:
 class Point:
     """The published state at one fresh snapshot (the chart's data): precincts
     reporting as declared, precincts published, the feed's version (None: none), the
-    statewide final alignment as published and as its published precincts sum."""
+    statewide final alignment as published and as its published precincts sum, and
+    whether the totals and the precincts came from two states of the feed (``torn``: not
+    compared)."""
 
     sim_min: float
     reporting: int
@@ -93,6 +95,7 @@ class Point:
     version: float | None
     final_total: float
     final_summed: float
+    torn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +211,8 @@ class _Checker:
         self.points.append(Point(at, reporting, len(precincts), version,
                                  sum(count(v) for v in final.values())
                                  if isinstance(final, Mapping) else 0.0,
-                                 sum(self.running.by_field["final"].values())))
+                                 sum(self.running.by_field["final"].values()),
+                                 "precincts_version" in results))
         self.prev, self.prev_reporting, self.prev_precincts = results, reporting, precincts
         self.snapshots += 1
 
