@@ -20,8 +20,8 @@ from typing import Any
 import psutil
 import pytest
 
-from caucus_rehearsal.rehearsal.night import build_night
-from caucus_rehearsal.rehearsal.rundir import write_json, write_start
+from caucus_rehearsal.rehearsal.night import build_night, write_night
+from caucus_rehearsal.rundir.writer import write_json
 from caucus_rehearsal.simulator.loader import load_scenario, resolve
 
 MACHINE = "the target did not get the modelled load"
@@ -177,7 +177,7 @@ def recorded_night(tmp_path_factory: pytest.TempPathFactory) -> RecordedNight:
            "sim_end_min": scenario.live.end, "t0_wall": 1_790_000_000.0,
            "target": "http://127.0.0.1:1", "reference_server": False, "server_faults": [],
            "status": "preparing"}
-    write_start(path, night, resolve("smoke"), run)
+    write_night(path, night, resolve("smoke"), run)
     write_json(path / "run.json", {**run, "status": "complete"})
     cands = list(night.candidates)
     truth = {json.loads(x)["unit_id"]: json.loads(x)["tally"]

@@ -22,20 +22,25 @@ REPO = Path(__file__).resolve().parent.parent
 LOCUST = [sys.executable, "-m", "locust", "-f", str(REPO / "locustfile.py")]
 
 
-def test_a_worker_that_cannot_load_the_scenario_stops_the_master_with_exit_2(
+def test_a_worker_that_cannot_load_the_adapter_stops_the_master_with_exit_2(
         tmp_path: Path, free_port: Callable[[], int]) -> None:
-    # The scenario is a relative path that exists only where the master runs.
+    # The scenario travels with the master's options (a file only the master has is
+    # fine); an adapter module is code, installed where the master runs and not here.
     master_dir, worker_dir = tmp_path / "master", tmp_path / "worker"
     master_dir.mkdir()
     worker_dir.mkdir()
     (master_dir / "mine.toml").write_text((REPO / "scenarios" / "smoke.toml").read_text())
+    (master_dir / "mine_adapter.py").write_text(
+        "from caucus_rehearsal.rehearsal.adapters.v1 import ContractV1Adapter\n\n\n"
+        "class MineAdapter(ContractV1Adapter):\n    pass\n")
     port = free_port()
     with start_server(tmp_path / "db.sqlite", admin_token="adm") as server:
         master = subprocess.Popen(
             [*LOCUST, "--master", "--headless", "--expect-workers", "1",
              "--master-bind-host", "127.0.0.1", f"--master-bind-port={port}",
              "--host", server.url, "--scenario", "mine.toml", "--speed", "1200",
-             "--run-dir", str(tmp_path / "run"), "--run-time", "60s"],
+             "--run-dir", str(tmp_path / "run"), "--run-time", "60s",
+             "--adapter", "mine_adapter:MineAdapter"],
             cwd=master_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         worker = subprocess.Popen(
             [*LOCUST, "--worker", "--master-host", "127.0.0.1", f"--master-port={port}"],
@@ -48,7 +53,8 @@ def test_a_worker_that_cannot_load_the_scenario_stops_the_master_with_exit_2(
                 if p.poll() is None:
                     p.kill()
                     p.communicate()
-    expected = "mine.toml: expected an existing scenario file"
+    expected = ("--adapter 'mine_adapter:MineAdapter': cannot import mine_adapter (No "
+                "module named 'mine_adapter')")
     assert worker.returncode == 2, worker_err[-2000:]
     lines = [x for x in worker_err.splitlines() if x.startswith("locust: error:")]
     assert lines == [f"locust: error: {expected}"], worker_err[-2000:]

@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 
 from caucus_rehearsal.reports.reconcile import CLASSES, reconcile
-from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.rundir.reader import read_run_dir
 from caucus_rehearsal.simulator.gates import GATE_METRICS, parse_gate
 from support.rundirs import RunBuilder, reported, tally
 
@@ -215,13 +215,30 @@ def test_a_precinct_an_attacker_overwrote_is_not_data_loss(tmp_path: Path) -> No
                         "attendance: truth 100, published 50")
 
 
+def test_a_unit_a_lost_worker_did_not_finish_is_not_played(tmp_path: Path) -> None:
+    b = RunBuilder(tmp_path / "run")
+    for uid, t in (("U1", T1), ("U2", T2), ("U3", T3)):
+        b.unit(uid, t)
+    b.ack("U1", T1, sim_min=60.0)
+    b.ack("U3", T3, sim_min=62.0)  # acknowledged before its worker was lost: judged
+    b.event("U2", "app", "login", "ok", 61.0)
+    b.snapshot(90.0, {"U1": T1, "U3": T3})
+    lost = {"worker": 1, "lost_wall": 0.0, "lost_sim_min": 63.0,
+            "units_not_played": ["U2", "U3"]}
+    rec = reconcile(read_run_dir(b.write(lost_workers=(lost,))))
+    got = {u.unit_id: u.klass for u in rec.units}
+    assert got == {"U1": "published_correctly", "U2": "not_played",
+                   "U3": "published_correctly"}
+    assert "worker 1" in rec.units[1].reason
+
+
 def test_every_class_has_a_case_here() -> None:
     # The tests above cover each class; this keeps the list honest when one is added.
     assert set(CLASSES) == {
         "published_correctly", "acknowledged_not_published", "published_altered",
         "published_wrong_precinct", "overwritten_by_attacker", "worksheet_error_published",
         "keyed_differently", "published_different", "worksheet_error_caught",
-        "never_acknowledged"}
+        "never_acknowledged", "not_played"}
 
 
 def test_each_class_is_a_gate_metric_in_the_same_words() -> None:

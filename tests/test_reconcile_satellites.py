@@ -13,7 +13,7 @@ from typing import Any
 
 from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.reports.reconcile import reconcile
-from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.rundir.reader import read_run_dir
 from support.rundirs import RunBuilder, tally
 
 S = 2.0

@@ -17,7 +17,7 @@ CLI = "from caucus_rehearsal.cli import main; raise SystemExit(main())"
 HOSTILE = ["adversaries.bad_login_rate_per_min=0.3", "adversaries.brute_force_attackers=1",
            "adversaries.replay_rate_per_min=0.3", "adversaries.cross_precinct_rate_per_min=0.3",
            "adversaries.malformed_rate_per_min=0.3", "adversaries.nuisance_start='20:00'",
-           "adversaries.nuisance_rate_per_min=0.2", "adversaries.refresh_storm_readers=4"]
+           "adversaries.nuisance_rate_per_min=0.2", "demand.doors_close_peak=20"]
 
 
 GATES = '["data_loss == 0", "chairs_locked_out_by_attackers == 0"]'

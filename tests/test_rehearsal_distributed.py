@@ -1,83 +1,183 @@
-"""Plain Locust in distributed mode: a master and 2 workers on loopback against the
-reference server; every precinct is reported exactly once, by the worker that owns it."""
+"""Many machines, no shared filesystem: plain Locust in distributed mode.
+
+A master and two workers, each worker in its own empty working directory with nothing
+of the master's but its address (where the machine allows it, one worker in its own
+network namespace, reaching the master and the target over a veth pair; loopback
+otherwise). The master alone writes the run directory, which must be complete and give
+the same verdict, gates and class per unit as the same night played by one process.
+A worker killed mid-run is detected, and the report names the units it did not play.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 
+import caucus_rehearsal.rehearsal as rehearsal_pkg
 from caucus_rehearsal.rehearsal.night import build_night, owners
+from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.server.process import start_server
 from caucus_rehearsal.simulator.loader import load_scenario
+from support.netns import Namespace, veth_namespace
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
-ALL_READY = ["people.app_installed=1", "people.app_can_login=1", "people.app_knows_flow=1",
-             "people.worksheet_error_rate=0"]
+LOCUSTFILE = str(Path(rehearsal_pkg.__file__).with_name("locust_entry.py"))
+NIGHT = ["live.end=21:30"]
+RUN_FILES = ("scenario.toml", "run.json", "roster.json", "truth.jsonl", "plan.jsonl",
+             "events.jsonl", "snapshots.jsonl", "audit.jsonl", "reads.jsonl")
 
 
-def test_master_and_two_workers_report_every_precinct_exactly_once(
-        tmp_path: Path, free_port: Callable[[], int]) -> None:
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def locust(*args: str) -> list[str]:
+    return [sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--loglevel", "WARNING", *args]
+
+
+def night_args(url: str, run_dir: Path, scenario: str, speed: str) -> list[str]:
+    return ["--headless", "--host", url, "--scenario", scenario, "--speed", speed,
+            "--run-dir", str(run_dir), "--provision", "--admin-token=adm", "--run-time", "90s",
+            *(f"--set={o}" for o in NIGHT)]
+
+
+@contextmanager
+def workers(n: int, host: str, port: int, tmp: Path,
+            ns: Namespace | None) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``n`` workers, each in an empty directory of its own; the last one in ``ns``."""
+    procs = []
+    for i in range(n):
+        cwd = tmp / f"worker{i}"
+        cwd.mkdir()
+        cmd = locust("--worker", "--master-host", host, f"--master-port={port}")
+        if ns is not None and i == n - 1:
+            cmd = ns.command(cmd)
+        procs.append(subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, env=dict(os.environ)))
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait(10)
+
+
+def classes(run_dir: Path) -> dict[str, str]:
+    with (run_dir / "precincts.csv").open(newline="") as fh:
+        return {row["unit_id"]: row["class"] for row in csv.DictReader(fh)}
+
+
+def gates(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(g["gate"], g["result"]) for g in summary["gates"]]
+
+
+def test_master_and_two_workers_leave_the_run_one_process_leaves(tmp_path: Path) -> None:
+    master_dir = tmp_path / "master"
+    master_dir.mkdir()
+    # A scenario file only the master has: the workers get it from the master's messages.
+    (master_dir / "night.toml").write_text(
+        (Path(__file__).parent.parent / "scenarios" / "smoke.toml").read_text())
+    with ExitStack() as stack:
+        ns = stack.enter_context(veth_namespace())
+        host = ns.host_ip if ns is not None else "127.0.0.1"
+        # One process.
+        with start_server(tmp_path / "one.db", admin_token="adm", host=host) as server:
+            one = subprocess.run(locust(*night_args(server.url, tmp_path / "one", "night.toml",
+                                                    "600")),
+                                 cwd=master_dir, capture_output=True, text=True, timeout=180,
+                                 check=False)
+        assert one.returncode in (0, 1), one.stderr[-2000:]
+        # A master and two workers.
+        port = free_port(host)
+        with start_server(tmp_path / "two.db", admin_token="adm", host=host) as server, \
+                workers(2, host, port, tmp_path, ns) as procs:
+            master = subprocess.run(
+                locust("--master", "--expect-workers", "2", f"--master-bind-host={host}",
+                       f"--master-bind-port={port}",
+                       *night_args(server.url, tmp_path / "two", "night.toml", "600")),
+                cwd=master_dir, capture_output=True, text=True, timeout=180, check=False)
+            for p in procs:
+                p.wait(30)
+        assert master.returncode in (0, 1), master.stderr[-2000:]
+    two = tmp_path / "two"
+    for name in RUN_FILES:
+        assert (two / name).is_file(), name
+    for i in range(2):  # the workers wrote nothing anywhere
+        assert list((tmp_path / f"worker{i}").iterdir()) == []
+    run = json.loads((two / "run.json").read_text())
+    assert run["status"] == "complete" and run["workers"] == 2 and run["lost_workers"] == []
+    events = [json.loads(x) for x in (two / "events.jsonl").read_text().splitlines()]
+    assert {e["worker"] for e in events if e["actor"] == "chair"} == {0, 1}
+    assert sum(run["events_received"].values()) == len(events)  # nothing lost on the way
+    reads = [json.loads(x) for x in (two / "reads.jsonl").read_text().splitlines()]
+    assert sum(r["ok"] for r in reads) > 20 and {r["endpoint"] for r in reads} == {
+        "results", "feed"}
+
+    one_outcome, two_outcome = build_report(tmp_path / "one"), build_report(two)
+    one_summary = json.loads((tmp_path / "one" / "summary.json").read_text())
+    two_summary = json.loads((two / "summary.json").read_text())
+    assert gates(two_summary) == gates(one_summary)
+    assert two_summary["reconciliation"] == one_summary["reconciliation"]
+    assert classes(two) == classes(tmp_path / "one")
+    assert two_outcome.verdict == one_outcome.verdict
+    if ns is not None:  # the namespaced worker really played through the link
+        assert len({e["worker"] for e in events}) == 2
+
+
+def test_a_worker_killed_mid_run_leaves_its_units_inconclusive(tmp_path: Path) -> None:
+    host = "127.0.0.1"
+    port = free_port(host)
     run_dir = tmp_path / "run"
-    port = free_port()
-    locust = [sys.executable, "-m", "locust", "-f", str(REPO / "locustfile.py"),
-              "--loglevel", "WARNING"]
-    with start_server(tmp_path / "db.sqlite", admin_token="adm") as server:
+    with start_server(tmp_path / "db.sqlite", admin_token="adm") as server, \
+            workers(2, host, port, tmp_path, None) as procs:
         master = subprocess.Popen(
-            [*locust, "--master", "--headless", "--only-summary", "--expect-workers", "2",
-             "--master-bind-host", "127.0.0.1", f"--master-bind-port={port}",
-             "--host", server.url, "--scenario", "smoke", "--speed", "1200",
-             "--run-dir", str(run_dir), "--provision", "--admin-token=adm", "--run-time", "90s",
-             *(f"--set={o}" for o in ALL_READY)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        workers = [subprocess.Popen([*locust, "--worker", "--master-host", "127.0.0.1",
-                                     f"--master-port={port}"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                   for _ in range(2)]
+            locust("--master", "--expect-workers", "2", f"--master-bind-host={host}",
+                   f"--master-bind-port={port}",
+                   *night_args(server.url, run_dir, "smoke", "300")),
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
+            deadline = time.time() + 60
+            while time.time() < deadline and not (run_dir / "events.jsonl").exists():
+                time.sleep(0.2)
+            run = json.loads((run_dir / "run.json").read_text())
+            # Kill one worker about 40 simulated minutes into the night (19:10).
+            time.sleep(max(0.0, run["t0_wall"] + 40 * 60 / 300 - time.time()))
+            procs[1].send_signal(signal.SIGKILL)
             _, err = master.communicate(timeout=150)
-            for w in workers:
-                w.wait(30)
         finally:
-            for p in (master, *workers):
-                if p.poll() is None:
-                    p.kill()
-        assert master.returncode == 0, err[-2000:]
-        audit = httpx.get(server.url + "/v1/admin/audit", params={"limit": 5000},
-                          headers={"Authorization": "Bearer adm"}).json()["items"]
-
-    scenario = load_scenario("smoke", ALL_READY)
-    events = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
-    index = {u.unit_id: u.index for u in build_night(scenario).roster.units}
-    chair_units = {e["unit_id"] for e in events if e["actor"] == "chair"}
-    assert chair_units == set(index)
-    n_units = len(index)
-    # Each unit was played by exactly one worker, the one the seeded shard names.
-    owner = owners(scenario.seed, n_units, 2)
-    played_by: dict[str, set[int]] = {}
-    for e in events:
-        if e["actor"] in ("chair", "caller"):
-            played_by.setdefault(e["unit_id"], set()).add(e["worker"])
-    assert all(len(w) == 1 for w in played_by.values())
-    assert {next(iter(w)) for w in played_by.values()} == {0, 1}
-    for uid, w in played_by.items():
-        assert next(iter(w)) == owner[index[uid]]
-    # Every precinct reported exactly once: one acknowledging event, one accepted write.
-    acks: dict[str, int] = {}
-    for e in events:
-        if e["outcome"] == "ok" and (e["channel"], e["step"]) in {("app", "final"),
-                                                                  ("hotline", "report")}:
-            acks[e["unit_id"]] = acks.get(e["unit_id"], 0) + 1
-    assert set(acks) == chair_units and set(acks.values()) == {1}
-    accepted: dict[str, int] = {}
-    for item in audit:
-        if item["kind"] in ("final", "hotline_report") and item["outcome"] == "accepted":
-            accepted[item["precinct_id"]] = accepted.get(item["precinct_id"], 0) + 1
-    assert accepted == dict.fromkeys(chair_units, 1)
+            if master.poll() is None:
+                master.kill()
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "complete", err[-2000:]
+    (lost,) = run["lost_workers"]
+    scenario = load_scenario("smoke", NIGHT)
+    plans = build_night(scenario).plans
+    owner = owners(scenario.seed, len(plans), 2)
+    theirs = {p.unit_id for p in plans if owner[p.unit_index] == lost["worker"]}
+    assert lost["units_not_played"] and set(lost["units_not_played"]) <= theirs
+    outcome = build_report(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert outcome.verdict == "inconclusive" and outcome.exit_code == 4
+    assert all(g["result"] != "fail" for g in summary["gates"]), summary["gates"]
+    reason = next(r for r in summary["inconclusive_reasons"] if "was lost" in r)
+    assert f"load generator {lost['worker']}" in reason
+    not_played = {u for u, k in classes(run_dir).items() if k == "not_played"}
+    assert not_played and not_played <= set(lost["units_not_played"])
+    for uid in sorted(not_played)[:20]:
+        assert uid in reason

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +11,6 @@ from caucus_rehearsal.rehearsal.adapters import DEFAULT_ADAPTER, load_adapter
 from caucus_rehearsal.rehearsal.adapters.base import outcome_of_status
 from caucus_rehearsal.rehearsal.adapters.v1 import ContractV1Adapter
 from caucus_rehearsal.rehearsal.clock import SimClock
-from caucus_rehearsal.rehearsal.eventlog import EventLog, Tail
 from caucus_rehearsal.rehearsal.hotline import HotlinePool, Outcome
 from caucus_rehearsal.rehearsal.night import operator_credentials, owners, wrong_pin
 
@@ -99,23 +96,6 @@ def test_pool_more_operators_never_longer_waits() -> None:
             pool.dial(f"c{i}", i * 1.0, hold_for=3.5)
         return sum(o.wait_min for o in pool.advance(math.inf) if o.result == "answered")
     assert total_wait(3) <= total_wait(2) <= total_wait(1)
-
-
-def test_event_log_appends_lines_and_tail_waits_for_whole_lines(tmp_path: Path) -> None:
-    path = tmp_path / "events.jsonl"
-    log = EventLog(path)
-    tail = Tail(path)
-    log.write({"a": 1})
-    assert list(tail.new_records()) == [{"a": 1}]
-    with path.open("ab") as fh:
-        fh.write(b'{"b": ')
-    assert list(tail.new_records()) == []
-    with path.open("ab") as fh:
-        fh.write(b"2}\n")
-    log.write({"c": 3})
-    assert list(tail.new_records()) == [{"b": 2}, {"c": 3}]
-    log.close()
-    assert json.loads(path.read_text().splitlines()[0]) == {"a": 1}
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 7])

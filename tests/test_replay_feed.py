@@ -16,7 +16,7 @@ from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.replay.app import ReplayClock, create_app
 from caucus_rehearsal.replay.feed import Feed
 from caucus_rehearsal.replay.timeline import parse_moment, read_timeline
-from caucus_rehearsal.reports.rundir import read_run_head
+from caucus_rehearsal.rundir.reader import read_run_head
 from conftest import RecordedNight
 
 

@@ -13,7 +13,7 @@ from caucus_rehearsal.cli import main
 from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.reports.metrics import measure
 from caucus_rehearsal.reports.reconcile import reconcile
-from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.rundir.reader import read_run_dir
 from caucus_rehearsal.simulator.gates import parse_gate
 from support.rundirs import sample_night
 

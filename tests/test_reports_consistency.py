@@ -11,7 +11,7 @@ from typing import Any
 
 from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.reports.reconcile import reconcile
-from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.rundir.reader import read_run_dir
 from support.rundirs import CANDS, RunBuilder, tally
 
 # Adair: 4 state delegates for 16 county delegates, so one county delegate is 0.25 SDE.

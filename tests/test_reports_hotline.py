@@ -12,7 +12,7 @@ from pathlib import Path
 
 from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.reports.metrics import hotline
-from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.rundir.reader import read_run_dir
 from caucus_rehearsal.simulator.gates import GATE_METRICS
 from support.rundirs import RunBuilder, tally
 

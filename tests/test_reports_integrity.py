@@ -12,7 +12,7 @@ from typing import Any
 
 from caucus_rehearsal.reports import build_report
 from caucus_rehearsal.reports.integrity import check
-from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.rundir.reader import read_run_dir
 from support.rundirs import CANDS, RunBuilder, tally
 
 UNITS = {"U1": tally(100, (60, 40), (58, 42), (2, 2)),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from caucus_rehearsal.errors import InputFileError
-from caucus_rehearsal.reports.rundir import read_run_dir
+from caucus_rehearsal.rundir.reader import read_run_dir
 from support.rundirs import CANDS, RunBuilder, tally
 
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from caucus_rehearsal.reports import build_report
-from caucus_rehearsal.reports.rundir import read_run_dir
 from caucus_rehearsal.reports.security import measure, security
+from caucus_rehearsal.rundir.reader import read_run_dir
 from support.rundirs import RunBuilder, tally
 
 T1 = tally(100, (60, 40), (58, 42), (2, 2))

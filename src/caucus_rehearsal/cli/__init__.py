@@ -27,8 +27,8 @@ from caucus_rehearsal.errors import (
 )
 from caucus_rehearsal.interrupts import INTERRUPTS
 
-SUBCOMMANDS = ("scenarios", "audit", "simulate", "plan", "calibrate", "run", "serve", "report",
-               "replay")
+SUBCOMMANDS = ("scenarios", "audit", "simulate", "plan", "calibrate", "run", "worker",
+               "serve", "report", "replay")
 """Subcommand modules in the order ``rehearse --help`` lists them."""
 SERVERS = ("serve", "replay")
 """The subcommands that serve until stopped: a stop signal is how they end (exit 0)."""

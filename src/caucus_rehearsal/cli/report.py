@@ -22,7 +22,7 @@ from caucus_rehearsal.errors import EXIT_OK, InputFileError, RunAborted, UsageEr
 from caucus_rehearsal.interrupts import INTERRUPTS
 from caucus_rehearsal.replay.export import Export, export_at
 from caucus_rehearsal.replay.timeline import parse_moment
-from caucus_rehearsal.reports.rundir import read_run_head
+from caucus_rehearsal.rundir.reader import read_run_head
 from caucus_rehearsal.simulator.units import format_clock
 
 

@@ -65,6 +65,15 @@ def register(sub: Any) -> None:
                    help="Monte Carlo nights for the expected band (0: none; default 20)")
     p.add_argument("--jobs", type=int, default=1, metavar="J",
                    help="processes for the band's Monte Carlo (default 1)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="local load-generator processes (one per core is the point; "
+                        "default 1): the Locust master records, the workers play")
+    p.add_argument("--remote-workers", type=int, default=0, metavar="M",
+                   help="more workers the master waits for from other machines "
+                        "('rehearse worker --master HOST:PORT' there; needs --listen)")
+    p.add_argument("--listen", metavar="HOST:PORT",
+                   help="where the Locust master listens for its workers "
+                        "(default: loopback, a free port)")
     p.set_defaults(func=run)
 
 
@@ -111,6 +120,7 @@ def _check(args: argparse.Namespace) -> tuple[Scenario, str, str, Path]:
     if args.band_runs < 0 or args.jobs < 1:
         raise UsageError(f"--band-runs {args.band_runs} / --jobs {args.jobs}: "
                          "expected band-runs >= 0 and jobs >= 1")
+    args.gen = _generators(args)
     adapter = args.adapter or DEFAULT_ADAPTER
     load_adapter(adapter)
     for spec in args.server_fault:
@@ -155,7 +165,7 @@ def _run(args: argparse.Namespace, scenario: Scenario, scenario_arg: str, adapte
          path: Path) -> int:
     """Prepare the run directory, rehearse the night, build the report."""
     from caucus_rehearsal.rehearsal.orchestrator import prepare
-    from caucus_rehearsal.rehearsal.rundir import end_run, new_run_dir
+    from caucus_rehearsal.rundir.writer import end_run, new_run_dir
 
     def band(sc: Any) -> dict[str, Any]:
         from caucus_rehearsal.simulator.montecarlo import reporting_band
@@ -245,7 +255,8 @@ def _rehearse(prepared: Any, args: argparse.Namespace) -> TargetError | None:
                 prepared.speed = choice.speed
                 prepared.run["speed"] = choice.speed
                 prepared.run["speed_auto"] = choice.text()
-            play(prepared, target, web_port=_web_port(args) if args.ui else None)
+            play(prepared, target, web_port=_web_port(args) if args.ui else None,
+                 gen=args.gen)
         except TargetError as exc:
             record_target_error(prepared.run_dir, exc)
             return exc
@@ -253,3 +264,21 @@ def _rehearse(prepared: Any, args: argparse.Namespace) -> TargetError | None:
     finally:
         if handle is not None:
             handle.stop(1.0 if INTERRUPTS.hurry else 10.0)
+
+
+def _generators(args: argparse.Namespace) -> Any:
+    """The load generators ``--workers``, ``--remote-workers`` and ``--listen`` ask for."""
+    from caucus_rehearsal.rehearsal.orchestrator import Generators, parse_bind
+
+    if args.workers < 0 or args.remote_workers < 0 or args.workers + args.remote_workers < 1:
+        raise UsageError(f"--workers {args.workers} / --remote-workers {args.remote_workers}: "
+                         "expected numbers >= 0, at least one worker in all")
+    if args.listen:
+        try:
+            parse_bind(args.listen)
+        except ValueError as exc:
+            raise UsageError(f"--listen {exc}") from None
+    elif args.remote_workers:
+        raise UsageError("--remote-workers needs --listen HOST:PORT (where the workers on "
+                         "other machines reach the master)")
+    return Generators(args.workers, args.remote_workers, args.listen or "")

@@ -65,7 +65,7 @@ def run_chair(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan
             ctx.units_acked += 1
     finally:
         phone.bound(plan.unit_id, math.inf)
-        ctx.chairs_done += 1
+        ctx.chair_done(plan.unit_id)
 
 
 def _gave_up(ctx: RunContext, plan: ChairPlan, channel: str, s: float, detail: str) -> None:

@@ -1,25 +1,23 @@
 """The per-process state of a live run, rebuilt from the Locust arguments.
 
 One :class:`RunContext` per Locust process (local, or each worker), built on first use
-from ``environment.parsed_options`` (which the master ships to its workers): the night,
-the clock, the adapter, the event log, this process's shard of the units, operator
-tokens, and the counters the live status line reads (``.live/w<index>.json``).
+from ``environment.parsed_options`` (which the master ships to its workers, with the
+scenario file's text, so a worker needs no file of the master's): the night, the clock,
+the adapter, where its event records go (to the master: :mod:`.shipper`), this
+process's shard of the units, operator tokens, and the live counters the master sums
+for ``rehearse run``'s status line.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import os
 import time
 from collections import deque
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.clock import SimClock
-from caucus_rehearsal.rehearsal.eventlog import EVENTS_FILE, EventLog
 from caucus_rehearsal.rehearsal.night import (
     Night,
     build_night,
@@ -27,19 +25,36 @@ from caucus_rehearsal.rehearsal.night import (
     operator_credentials,
     owners,
 )
-from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.simulator.loader import load_scenario, load_scenario_text
 from caucus_rehearsal.simulator.plan import ChairPlan
+from caucus_rehearsal.simulator.scenario import Scenario
 
-LIVE_DIR = ".live"
-"""Run-directory folder where each Locust process keeps its live counters."""
+
+class EventSink(Protocol):
+    """Where a process's event records go (:class:`~.shipper.EventShipper`)."""
+
+    def write(self, record: dict[str, Any]) -> None: ...
+
+    def unit_done(self, unit_id: str) -> None: ...
+
+
+def run_scenario(opts: Any) -> Scenario:
+    """The run's scenario: from the text the master shipped (``scenario_text``) when there
+    is one, else from ``--scenario``; with the ``--set`` overrides either way."""
+    overrides = list(getattr(opts, "scenario_set", None) or [])
+    text = getattr(opts, "scenario_text", None)
+    if text:
+        return load_scenario_text(str(text), str(opts.scenario), overrides)
+    return load_scenario(opts.scenario, overrides)
 
 
 class RunContext:
-    """Everything one Locust process needs; ``worker`` is its index among ``workers``."""
+    """Everything one Locust process needs; ``worker`` is its index among ``workers``;
+    its event records go to ``sink``."""
 
-    def __init__(self, opts: Any, host: str, worker: int, workers: int) -> None:
-        overrides = list(getattr(opts, "scenario_set", None) or [])
-        self.scenario = load_scenario(opts.scenario, overrides)
+    def __init__(self, opts: Any, host: str, worker: int, workers: int,
+                 sink: EventSink) -> None:
+        self.scenario = run_scenario(opts)
         sc = self.scenario
         self.speed = float(opts.speed or sc.live.speed)
         t0 = float(opts.t0 or 0.0)
@@ -50,8 +65,7 @@ class RunContext:
         self.end_wall = self.clock.wall(sc.live.end)
         self.night: Night = build_night(sc)
         self.worker, self.workers = worker, workers
-        self.run_dir = Path(opts.run_dir)
-        self.events = EventLog(self.run_dir / EVENTS_FILE)
+        self.events = sink
         self.adapter = load_adapter(opts.adapter)(host, self.night.candidates,
                                                   getattr(opts, "admin_token", "") or "")
         owner = owners(sc.seed, len(self.night.plans), workers)
@@ -78,6 +92,11 @@ class RunContext:
     def all_chairs_done(self) -> bool:
         return self.chairs_done >= len(self.owned)
 
+    def chair_done(self, unit_id: str) -> None:
+        """The chair of ``unit_id`` has finished its night (whatever happened)."""
+        self.chairs_done += 1
+        self.events.unit_done(unit_id)
+
     # ---- logging ------------------------------------------------------------------------
     def request_id(self, unit_id: str, step: str) -> str:
         """A run-unique request id, sent as X-Request-Id."""
@@ -91,16 +110,10 @@ class RunContext:
             fields["sim_min"] = round(self.clock.sim(time.time()), 4)
         self.events.write(fields)
 
-    def write_live(self) -> None:
-        """Publish this process's counters for the orchestrator's status line."""
-        path = self.run_dir / LIVE_DIR / f"w{self.worker}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({
-            "wall": time.time(), "in_flight": self.in_flight, "requests": self.requests,
-            "errors": self.errors, "chairs": len(self.owned), "chairs_done": self.chairs_done,
-            "units_acked": self.units_acked}))
-        os.replace(tmp, path)
+    def counters(self) -> dict[str, float]:
+        """This process's live counters (the master sums them for the status line)."""
+        return {"in_flight": self.in_flight, "requests": self.requests, "errors": self.errors,
+                "chairs_done": self.chairs_done, "units_acked": self.units_acked}
 
     def wall_s(self, sim_minutes: float) -> float:
         """Wall seconds of a modelled duration (inf stays inf)."""

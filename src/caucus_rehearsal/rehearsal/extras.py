@@ -1,11 +1,10 @@
-"""Public readers polling the published results, and the adversaries of ``[adversaries]``."""
+"""The adversaries of ``[adversaries]``: everyone who is not a chair reporting honestly."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import time
-from typing import Any, ClassVar
+from typing import Any
 
 from gevent.pool import Group
 from locust import FastHttpUser, constant, task
@@ -13,80 +12,23 @@ from locust.exception import StopUser
 
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall
 from caucus_rehearsal.rehearsal.addresses import brute_force_address, stream_attacker_address
-from caucus_rehearsal.rehearsal.boundary import adapter_failed, guarded
+from caucus_rehearsal.rehearsal.boundary import guarded
 from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone
 from caucus_rehearsal.rehearsal.process_state import state_of
 from caucus_rehearsal.rehearsal.send import REFUSALS, send, wait_until
 from caucus_rehearsal.simulator.streams import stream
 
-SURGE_MIN = 10.0
-"""Simulated minutes a refresh storm lasts after doors close and after each release."""
-STORM_SPEEDUP = 4.0
-"""Storm readers poll this many times as often as regular readers."""
 NUISANCE_PARTY = "nuisance"
 """The hotline pool's name for the stream of nuisance callers."""
 BRUTE_EVERY_MIN = 1.0
 """Simulated minutes between a brute-force attacker's sign-in attempts."""
 
 
-def surge_windows(ctx: RunContext) -> list[tuple[float, float]]:
-    """Wall-time windows of the refresh storms (doors close, each release)."""
-    sc = ctx.scenario
-    moments = [sc.meeting.doors_close, *sc.central.release_times]
-    return [(ctx.clock.wall(m), ctx.clock.wall(m + SURGE_MIN)) for m in sorted(moments)
-            if sc.live.start <= m <= sc.live.end]
-
-
 def _ctx(user: Any) -> RunContext:
     from caucus_rehearsal.rehearsal.users import context
 
     return context(user.environment)
-
-
-class PublicReader(FastHttpUser):
-    """Media and the public: poll the results every ``live.poll_interval``; the readers
-    beyond ``live.readers`` (``adversaries.refresh_storm_readers``) poll only in surges."""
-
-    fixed_count = 0
-    wait_time = constant(0)
-    _made: ClassVar[int] = 0
-
-    def on_start(self) -> None:
-        ctx = _ctx(self)
-        number = PublicReader._made * ctx.workers + ctx.worker
-        PublicReader._made += 1
-        self.number = number
-        self.storm = number >= ctx.scenario.live.readers
-        self.etag: str | None = None
-        self.interval = max(0.05, ctx.scenario.live.poll_interval * 60)
-        if self.storm:
-            self.interval /= STORM_SPEEDUP
-        # Readers keep their own phase: in step they would all poll in the same instant
-        # and queue behind one another (self-inflicted send lag).
-        phase = self.interval * ((number * 0.618034) % 1.0)
-        self.next = max(time.time(), ctx.clock.t0_wall) + phase
-
-    @task
-    def poll(self) -> None:
-        ctx = _ctx(self)
-        if self.storm:
-            window = next(((a, b) for a, b in surge_windows(ctx) if b > self.next), None)
-            if window is None:
-                raise StopUser()
-            self.next = max(self.next, window[0])
-        if self.next > ctx.end_wall:
-            raise StopUser()
-        try:
-            call = ctx.adapter.results_call(self.etag)
-        except Exception as exc:  # the boundary: recorded once, and this reader stops
-            adapter_failed(ctx.log, "", "reader", "public", exc)
-            raise StopUser() from None
-        reply = send(self.client, ctx, call, ctx.clock.sim(self.next), unit_id="",
-                     actor="reader", channel="public", reader=self.number).reply
-        if reply.etag:
-            self.etag = reply.etag
-        self.next = max(self.next + self.interval, time.time())
 
 
 class AdversaryUser(FastHttpUser):

@@ -105,6 +105,20 @@ class PoolKeeper:
             if time.time() > since + self.grace_s:
                 self._silence(held)
 
+    def abandon(self, parties: Iterable[str]) -> None:
+        """Stop waiting for ``parties`` at once (their load generator was lost): they will
+        not dial again, and their calls in progress end at their earliest end."""
+        gone = set(parties)
+        pool = self.pool
+        for caller, end in pool.pending().items():
+            if caller.partition("#")[0] in gone:
+                pool.finish(caller, end)
+        for party in gone:
+            pool.silent(party)
+        self.silenced.extend(sorted(gone))
+        for outcome in pool.advance():
+            self._reply(outcome)
+
     def _silence(self, held: float) -> None:
         """Stop waiting for every party that holds the pool at ``held``."""
         pool = self.pool

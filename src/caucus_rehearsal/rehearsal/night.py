@@ -9,14 +9,17 @@ nothing but the arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.rehearsal.hotline import operator_ids
-from caucus_rehearsal.simulator.plan import ChairPlan, draw_plan, tally_json
+from caucus_rehearsal.rundir.records import RunInfo
+from caucus_rehearsal.rundir.writer import write_start
+from caucus_rehearsal.simulator.plan import ChairPlan, draw_plan, plan_to_json, tally_json
 from caucus_rehearsal.simulator.roster import Roster
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.streams import stream
-from caucus_rehearsal.simulator.truth import Truth
+from caucus_rehearsal.simulator.truth import Truth, truth_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +94,11 @@ def owners(seed: int, n_units: int, n_workers: int) -> list[int]:
 def wrong_pin(pin: str) -> str:
     """A PIN that is certainly not ``pin`` (what a chair who cannot sign in types)."""
     return f"{(int(pin) + 1) % 1_000_000:06d}"
+
+
+def write_night(run_dir: Path, night: Night, scenario_file: Path, run: RunInfo) -> None:
+    """The run directory's starting files for ``night`` (``rundir.writer.write_start``):
+    ``run``, the scenario as used, the roster, the truth and the plan."""
+    write_start(run_dir, scenario_file, roster_body(night),
+                truth_rows(night.roster, night.truth),
+                (plan_to_json(p, night.candidates) for p in night.plans), run)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import UsageError
-from caucus_rehearsal.rehearsal.eventlog import EVENTS_FILE
 from caucus_rehearsal.rehearsal.process_state import state_of
-from caucus_rehearsal.rehearsal.rundir import new_run_dir
+from caucus_rehearsal.rundir.vocab import EVENTS_FILE
+from caucus_rehearsal.rundir.writer import new_run_dir
 
 RUNS_ROOT = Path("runs")
 """Where a night's run directory is made when ``--run-dir`` is not given."""

@@ -1,19 +1,25 @@
-"""``rehearse run`` around the Locust subprocess: prepare, play, record.
+"""``rehearse run`` around the Locust processes: prepare, play, and mark the end.
 
-:func:`prepare` writes everything known before the night into the run directory;
-:func:`play` provisions the target, records its zero read (:mod:`.zero_check`), runs
-Locust as a subprocess (this process never imports locust, which would gevent-patch it)
-and, while it runs, snapshots the published results, switches the scenario's scheduled
-faults at their simulated moments and prints a live status line; it stops when every
-chair is done or the scenario's end passes. A stop signal (Ctrl-C, SIGTERM, SIGHUP:
-:mod:`caucus_rehearsal.interrupts`) or a full disk stops Locust, keeps everything
-recorded, says why in ``run.json`` and is raised to the caller.
+:func:`prepare` builds the night (for provisioning and ``--speed auto``) and writes the
+night's starting files, with what only ``rehearse run`` knows (``band.json``, and in
+``run.json`` the reference server's facts), so that a run stopped before the night still
+has them; :func:`play` provisions the target, records its zero read
+(:mod:`.zero_check`) and runs Locust as subprocesses (this process never imports locust,
+which would gevent-patch it): a master and ``workers``
+local worker processes (more may join from other machines). The master is the run
+directory's writer (``rehearsal/recorder.py``): the events, the snapshots of the
+published results, the reads, the audit trail and ``run.json``'s end. While the night
+plays this process switches the scenario's scheduled faults at their simulated moments
+and prints a live status line from the master's ``.live/status.json``; it stops Locust
+when every chair is done or the scenario's end has passed. A stop signal (Ctrl-C,
+SIGTERM, SIGHUP: :mod:`caucus_rehearsal.interrupts`) stops Locust (the master writes
+what it holds), keeps everything recorded, says why in ``run.json`` and is raised to the
+caller; so is a full disk (the master stops itself: :mod:`.failures`).
 
-Every call through the adapter goes through the :class:`~.boundary.Boundary`: a target
-that breaks the contract (an answer the adapter cannot read, a read that never ends) is
-kept in ``run.json`` as ``target_error`` and raised as a TargetError (exit 3, after the
-report); a snapshot the target refuses or does not answer is recorded and the night goes
-on.
+Every call it makes through the adapter goes through the :class:`~.boundary.Boundary`
+(the master's snapshots and audit trail too: ``observe.py``): a target that breaks the
+contract is kept in ``run.json`` as ``target_error`` and raised as a TargetError (exit
+3, after the report).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,32 +42,39 @@ from typing import Any
 
 import httpx
 
-from caucus_rehearsal import __version__
 from caucus_rehearsal.errors import RunAborted, TargetError, TargetProtocolError, is_disk_full
 from caucus_rehearsal.interrupts import INTERRUPTS
-from caucus_rehearsal.published import shape_problem
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
-from caucus_rehearsal.rehearsal.boundary import MAX_REQUESTS_PER_CALL, Boundary, Problem
+from caucus_rehearsal.rehearsal.boundary import Boundary, Problem
 from caucus_rehearsal.rehearsal.clock import SimClock
-from caucus_rehearsal.rehearsal.context import LIVE_DIR
 from caucus_rehearsal.rehearsal.failures import LOCUST_EXIT_DISK_FULL
-from caucus_rehearsal.rehearsal.final_read import FeedHigh, read_final
-from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body
-from caucus_rehearsal.rehearsal.rundir import write_json, write_run_json, write_start
+from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body, write_night
 from caucus_rehearsal.rehearsal.speed import SpeedChoice, choose_speed
 from caucus_rehearsal.rehearsal.zero_check import read_zero_state
+from caucus_rehearsal.rundir.records import RunInfo
+from caucus_rehearsal.rundir.vocab import LIVE_DIR, STATUS_FILE
+from caucus_rehearsal.rundir.writer import (
+    read_run_info,
+    update_run_info,
+    write_band,
+    write_run_info,
+    write_zero_state,
+)
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.units import format_clock
-from caucus_rehearsal.zero_read import FILE as ZERO_FILE
 
 STOP_GRACE_S = 20.0
 """Wall seconds after the scenario's end before Locust is stopped by force."""
-MIN_SNAPSHOT_S = 0.25
-ALL_DONE_GRACE_S = 3.0
+ALL_DONE_GRACE_S = 5.0
 """Wall seconds Locust gets to quit by itself once every chair is done."""
+MASTER_STOP_S = 40.0
+"""Wall seconds the master gets to stop after SIGTERM before it is killed: it waits up
+to 15 s for the workers' last records, then takes the last snapshot, reads the audit
+trail and writes its CSV."""
 LOCUST_STOP_S = 15.0
-"""Wall seconds Locust gets to stop after SIGTERM (it writes its CSV) before it is killed."""
+"""Wall seconds a worker gets to stop after SIGTERM before it is killed."""
+"""Wall seconds Locust gets to quit by itself once every chair is done."""
 LOCUSTFILE = Path(__file__).with_name("locust_entry.py")
 """The locustfile handed to Locust (a path: importing it here would gevent-patch us)."""
 
@@ -76,7 +90,7 @@ class Prepared:
     night: Night
     speed: float
     adapter_spec: str
-    run: dict[str, Any] = field(default_factory=dict)
+    run: RunInfo = field(default_factory=RunInfo)
     skip_zero_check: bool = False
     """Do not read the target's published results before the night (``--skip-zero-check``)."""
 
@@ -95,21 +109,23 @@ class Target:
 def prepare(run_dir: Path, scenario: Scenario, scenario_arg: str, scenario_file: Path,
             overrides: Sequence[str], speed: float | None, adapter_spec: str,
             band: Callable[[Scenario], dict[str, Any]] | None) -> Prepared:
-    """Build truth and plan and write the run directory's starting files (and band.json);
-    ``run.json`` first, so a run stopped while preparing says so."""
+    """Build the night and write the run directory's starting files (the master keeps
+    them), with what ``rehearse run`` alone knows: the first ``run.json`` (status
+    ``preparing``, written first, so a run stopped while preparing says so) and
+    ``band.json``."""
     spd = float(speed or scenario.live.speed)
-    run = {"scenario": scenario.name, "scenario_file": "scenario.toml",
-           "overrides": list(overrides), "seed": scenario.seed, "speed": spd,
-           "sim_start_min": scenario.live.start, "sim_end_min": scenario.live.end,
-           "t0_wall": None, "target": None, "adapter": adapter_spec,
-           "published_fields": sorted(load_adapter(adapter_spec).publishes),
-           "reference_server": None, "server_faults": [], "status": "preparing",
-           "ended_wall": None, "version": __version__}
-    write_json(run_dir / "run.json", run)
+    run = RunInfo(scenario=scenario.name, scenario_file="scenario.toml",
+                  overrides=list(overrides), seed=scenario.seed, speed=spd,
+                  sim_start_min=scenario.live.start, sim_end_min=scenario.live.end,
+                  t0_wall=None, target=None, adapter=adapter_spec,
+                  published_fields=sorted(load_adapter(adapter_spec).publishes),
+                  reference_server=None, server_faults=[], status="preparing",
+                  ended_wall=None)
+    write_run_info(run_dir, run)
     night = build_night(scenario)
-    write_start(run_dir, night, scenario_file, run)
+    write_night(run_dir, night, scenario_file, run)
     if band is not None:
-        write_json(run_dir / "band.json", band(scenario))
+        write_band(run_dir, band(scenario))
     return Prepared(run_dir, scenario, scenario_arg, list(overrides), night, spd,
                     adapter_spec, run)
 
@@ -140,30 +156,72 @@ def auto_speed(p: Prepared, target: Target) -> SpeedChoice:
 def record_target_error(run_dir: Path, exc: TargetError) -> None:
     """Keep ``exc`` in ``run.json`` as ``target_error`` (unless one is kept already); a
     run that had not finished is ``aborted``."""
-    path = run_dir / "run.json"
-    run = json.loads(path.read_text(encoding="utf-8"))
+    run = read_run_info(run_dir)
+    changes: dict[str, Any] = {}
     if run.get("target_error") is None:
-        run["target_error"] = exc.record or {"call": "", "kind": "protocol", "endpoint": "",
-                                             "status": 0, "excerpt": "", "error": str(exc)}
+        changes["target_error"] = exc.record or {
+            "call": "", "kind": "protocol", "endpoint": "", "status": 0, "excerpt": "",
+            "error": str(exc)}
     if run.get("status") in ("preparing", "running"):
-        run["status"], run["ended_wall"] = "aborted", time.time()
-    write_json(path, run)
+        changes.update(status="aborted", ended_wall=time.time())
+    update_run_info(run_dir, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Generators:
+    """The load generators: ``local`` worker processes this command starts, and
+    ``remote`` ones the master waits for from other machines, which reach it at
+    ``bind`` (``HOST:PORT``; loopback and a free port when only local ones run)."""
+
+    local: int = 1
+    remote: int = 0
+    bind: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.local + self.remote
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def locust_command(p: Prepared, target: Target, t0: float, run_s: float,
-                   web_port: int | None) -> list[str]:
-    """The Locust subprocess's command line (headless unless a ``web_port`` is given)."""
+                   web_port: int | None, gen: Generators, bind: tuple[str, int]) -> list[str]:
+    """The Locust master's command line (headless unless a ``web_port`` is given)."""
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", target.url,
            "--csv", str(p.run_dir / "locust"), "--run-time", f"{max(1, int(run_s))}s",
            "--stop-timeout", "5", "--loglevel", "WARNING",
            "--scenario", p.scenario_arg, "--speed", repr(p.speed),
            "--run-dir", str(p.run_dir), "--t0", repr(t0), "--adapter", p.adapter_spec,
-           f"--admin-token={target.admin_token}"]  # "=": a token may start with "-"
+           f"--admin-token={target.admin_token}",  # "=": a token may start with "-"
+           "--master", f"--expect-workers={gen.total}", f"--master-bind-host={bind[0]}",
+           f"--master-bind-port={bind[1]}"]
     for o in p.overrides:
         cmd.append(f"--set={o}")
     cmd += ["--headless"] if web_port is None else [
         "--autostart", "--autoquit", "3", "--web-host", "127.0.0.1", "--web-port", str(web_port)]
     return cmd
+
+
+def worker_command(master: tuple[str, int]) -> list[str]:
+    """A local Locust worker's command line (it needs nothing but the master's address)."""
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
+            "--master-host", master[0], f"--master-port={master[1]}", "--loglevel", "WARNING"]
+
+
+def parse_bind(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``HOST``: port 5557, Locust's default) as (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = text, "5557"
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r}: expected HOST:PORT")
+    return host, int(port)
 
 
 class _Faults:
@@ -187,241 +245,181 @@ class _Faults:
         return changed
 
 
-def _live_counters(run_dir: Path) -> dict[str, float]:
-    total: dict[str, float] = {}
-    for path in (run_dir / LIVE_DIR).glob("w*.json"):
-        try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        for k, v in doc.items():
-            if k != "wall":
-                total[k] = total.get(k, 0) + float(v)
-    return total
-
-
-def _published(adapter: TargetAdapter, client: httpx.Client,
-               tag: str | None) -> tuple[str | None, dict[str, Any] | None]:
-    """``adapter.published_since``, its results in the normalised shape or refused."""
-    new_tag, results = adapter.published_since(client, tag)
-    if results is not None and (why := shape_problem(results)) is not None:
-        raise TargetProtocolError(f"the adapter's published results: {why}")
-    return new_tag, results
-
-
-def _snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: str | None,
-              force: bool) -> tuple[str | None, str, dict[str, Any] | None, TargetError | None]:
-    """(new tag, the snapshots.jsonl line, its fresh results if any, the protocol error
-    that must end the run)."""
-    now = time.time()
-    line: dict[str, Any] = {"fetched_wall": round(now, 3), "sim_min": round(clock.sim(now), 3)}
-    failure: TargetError | None = None
+def live_status(run_dir: Path) -> dict[str, Any]:
+    """The master's live counters (``.live/status.json``), empty before it writes them."""
     try:
-        new_tag, results = boundary.call("snapshot", _published, adapter, boundary.client,
-                                         None if force else tag)
-        line.update(status=304 if results is None else 200, results=results)
-        return (new_tag, json.dumps(line, separators=(",", ":"), allow_nan=False), results,
-                None)
-    except TargetError as exc:
-        line.update(status=0, results=None, detail=str(exc)[:200])
-        if exc.record is not None and exc.record.get("kind") == "protocol":
-            line["protocol_error"], failure = exc.record, exc
-    except (TypeError, ValueError) as exc:  # NaN, infinity, a set...: not JSON
-        problem = Problem("snapshot", "protocol", "", 0, "", f"{type(exc).__name__}: {exc}")
-        failure = TargetProtocolError(f"snapshot: the published results are not JSON ({exc})",
-                                      record=problem.as_json())
-        line.update(status=0, results=None, detail=str(failure)[:200],
-                    protocol_error=failure.record)
-    return tag, json.dumps(line, separators=(",", ":")), None, failure
+        doc = json.loads((run_dir / LIVE_DIR / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def play(p: Prepared, target: Target, *, web_port: int | None = None,
-         lead_s: float | None = None, out: Callable[[str], None] = print) -> str:
+         lead_s: float | None = None, gen: Generators | None = None,
+         out: Callable[[str], None] = print) -> str:
     """Run the night (with Locust's web UI on ``web_port``, if given); returns the final
     ``run.json`` status (``complete``).
 
     Stopped early it stops Locust, keeps what was recorded, writes ``run.json``'s status
     and raises: ``KeyboardInterrupt`` (a stop signal: ``interrupted``), the ``OSError``
     of a full disk (``aborted``), the target's ``TargetError`` (``aborted``, kept as
-    ``target_error``), ``RunAborted`` (Locust itself failed: ``aborted``).
+    ``target_error``), ``RunAborted`` (Locust itself failed, or the night was stopped
+    from the web UI before its end).
     """
+    gen = gen or Generators()
     sc = p.scenario
     timeout = max(5.0, sc.live.request_timeout * 60)
     client = httpx.Client(base_url=target.url, timeout=timeout)
     boundary = Boundary(client)
-    adapter = connect(p, target, boundary)
-    lead = lead_s if lead_s is not None else 4.0 + len(p.night.plans) / 400
+    try:
+        adapter = connect(p, target, boundary)
+    except BaseException:
+        client.close()
+        raise
+    # Locust's start-up, the workers joining and building their shards of the night.
+    lead = lead_s if lead_s is not None else 6.0 + len(p.night.plans) / 300
     t0 = time.time() + lead
     clock = SimClock(t0, p.speed, sc.live.start)
     end_wall = clock.wall(sc.live.end)
-    run = {**p.run, "t0_wall": t0, "target": target.url, "reference_server": target.reference,
-           "server_faults": list(target.base_faults), "status": "running"}
-    write_json(p.run_dir / "run.json", run)
-    zero = read_zero_state(adapter, boundary, clock, p.skip_zero_check)
-    write_json(p.run_dir / ZERO_FILE, zero.as_json(), compact=True)  # 1,765 zero rows
-    snap_every = max(MIN_SNAPSHOT_S, min(sc.live.snapshot_interval * 60, (end_wall - t0) / 150))
+    extra: dict[str, Any] = {"speed_auto": p.run["speed_auto"]} if "speed_auto" in p.run else {}
+    update_run_info(p.run_dir, t0_wall=t0, target=target.url, speed=p.speed,
+                    reference_server=target.reference,
+                    server_faults=list(target.base_faults), status="running", **extra)
+    write_zero_state(p.run_dir,
+                     read_zero_state(adapter, boundary, clock, p.skip_zero_check).as_json())
+    bind = parse_bind(gen.bind) if gen.bind else ("127.0.0.1", free_port())
+    reach = ("127.0.0.1" if bind[0] in ("0.0.0.0", "::", "") else bind[0], bind[1])
+    env = _locust_env(target.url)
     faults = _Faults(p, target, clock)
-    snaps = _Lines(p.run_dir / "snapshots.jsonl")
     tty = sys.stdout.isatty()
-    status = "complete"
     stopped: BaseException | None = None  # a stop signal or a full disk
-    failure: TargetError | None = None  # the target broke the contract
-    tag: str | None = None
-    high = FeedHigh()  # what the feed showed: the final read must not catch it going back
-    next_snap = next_status = time.time()
-    all_done_since: float | None = None
+    failure: TargetError | None = None  # a fault switch the target broke
     proc: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = []
     log = (p.run_dir / "locust.log").open("ab")
     try:
-        with INTERRUPTS.shielded():  # a signal now still finds proc set, and stops it
+        # Their own sessions: a stop signal reaches this process only, which stops the
+        # master first (it collects every worker's last records), then the workers.
+        with INTERRUPTS.shielded():  # a signal now still finds them set, and stops them
             proc = subprocess.Popen(
-                locust_command(p, target, t0, end_wall - time.time() + 2, web_port),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                env=_locust_env(target.url))
+                locust_command(p, target, t0, end_wall - time.time() + 2, web_port, gen,
+                               bind),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                start_new_session=True)
+            workers = [subprocess.Popen(worker_command(reach), stdin=subprocess.DEVNULL,
+                                        stdout=log, stderr=log, env=env,
+                                        start_new_session=True)
+                       for _ in range(gen.local)]
         _yield_cpu()
         if web_port is not None:
             out(f"Locust web UI: http://127.0.0.1:{web_port} (the night starts by itself)")
-        while proc.poll() is None and failure is None:
-            now = time.time()
-            if now > end_wall + STOP_GRACE_S:
-                out("rehearse: the scenario's end has passed; stopping Locust")
-                break
-            if all_done_since is None and _chairs_all_done(p):
-                all_done_since = now
-            if all_done_since is not None and now > all_done_since + ALL_DONE_GRACE_S:
-                break  # Locust quits by itself when the chairs are done; the web UI does not
-            try:
-                for change in faults.tick(adapter, boundary, now):
-                    out(f"\n[{format_clock(clock.sim(now))}] fault {change}")
-            except TargetError as exc:
-                failure = exc
-            if now >= next_snap:
-                tag, line, results, bad = _snapshot(adapter, boundary, clock, tag, force=False)
-                failure = failure or bad
-                snaps.write(line)
-                high.see(results)
-                next_snap = now + snap_every
-            if now >= next_status:
-                _emit(_status_line(p, clock, now), tty, out)
-                next_status = now + (1.0 if tty else 10.0)
-            time.sleep(0.05)
+        if gen.remote:
+            out(f"waiting for {gen.remote} worker(s) at {bind[0]}:{bind[1]} "
+                f"('rehearse worker --master HOST:{bind[1]}' on each machine)")
+        failure = _watch(p, proc, clock, end_wall, adapter, boundary, faults, tty, out)
     except KeyboardInterrupt as exc:
-        status, stopped = "interrupted", exc
+        stopped = exc
     except OSError as exc:
         if not is_disk_full(exc):
             raise
-        status, stopped = "aborted", exc
+        stopped = exc
     finally:
-        if proc is not None:
-            _stop(proc)
+        master = [(proc, MASTER_STOP_S)] if proc is not None else []
+        late = _stop_all(master + [(w, LOCUST_STOP_S) for w in workers])
+        stopped = stopped or late
         log.close()
-    stopped_early = failure is not None
-    try:
-        if not INTERRUPTS.hurry and (stopped is None or not is_disk_full(stopped)):
-            failure = _final_records(p, adapter, boundary, clock, high, snaps, out) or failure
-    except KeyboardInterrupt as exc:  # the first signal came after the night had ended
-        status, stopped = "interrupted", stopped or exc
-    except OSError as exc:
-        if not is_disk_full(exc):
-            raise
-        status, stopped = "aborted", stopped or exc
-    finally:
-        snaps.close()
         client.close()
     if tty:
         out("")
-    rc = proc.returncode if proc is not None else None
-    if status == "complete" and rc == LOCUST_EXIT_DISK_FULL:
-        status, stopped = "aborted", OSError(
-            errno.ENOSPC, "No space left on device (Locust could not write its records)",
-            str(p.run_dir))
-    elif status == "complete" and rc not in (0, 1, -signal.SIGTERM):
+    return _conclude(p, proc.returncode if proc is not None else None, stopped, failure)
+
+
+def _watch(p: Prepared, proc: subprocess.Popen[bytes], clock: SimClock, end_wall: float,
+           adapter: TargetAdapter, boundary: Boundary, faults: _Faults, tty: bool,
+           out: Callable[[str], None]) -> TargetError | None:
+    """While the night plays: switch the scheduled faults, print the status line; return
+    when Locust has ended, every chair is done, the scenario's end has passed, or a fault
+    switch found the target broken (returned)."""
+    all_done_since: float | None = None
+    next_status = time.time()
+    while proc.poll() is None:
+        now = time.time()
+        if now > end_wall + STOP_GRACE_S:
+            out("rehearse: the scenario's end has passed; stopping Locust")
+            return None
+        live = live_status(p.run_dir)
+        if all_done_since is None and (
+                live.get("ended") or live.get("chairs_done", 0) >= len(p.night.plans)):
+            all_done_since = now
+        if all_done_since is not None and now > all_done_since + ALL_DONE_GRACE_S:
+            return None  # Locust quits by itself when the chairs are done; the web UI does not
+        try:
+            for change in faults.tick(adapter, boundary, now):
+                out(f"\n[{format_clock(clock.sim(now))}] fault {change}")
+        except TargetError as exc:
+            return exc
+        if now >= next_status:
+            _emit(_status_line(p, clock, now, live), tty, out)
+            next_status = now + (1.0 if tty else 10.0)
+        time.sleep(0.05)
+    return None
+
+
+def _conclude(p: Prepared, rc: int | None, stopped: BaseException | None,
+              failure: TargetError | None) -> str:
+    """``run.json``'s final status once Locust has stopped (the master wrote its end
+    unless it was killed), raised as :func:`play` says."""
+    if stopped is None and rc == LOCUST_EXIT_DISK_FULL:
+        stopped = OSError(errno.ENOSPC, "No space left on device (Locust could not write its "
+                          "records)", str(p.run_dir))
+    run = read_run_info(p.run_dir)
+    status = str(run.get("status") or "aborted")
+    if isinstance(stopped, KeyboardInterrupt):
+        status = "interrupted"
+    elif stopped is not None or failure is not None:
+        status = "aborted"
+    elif rc not in (0, 1, -signal.SIGTERM):
         status = "aborted"  # Locust itself failed (0: fine, 1: some requests failed)
-    if status == "complete" and stopped_early:
-        status = "aborted"  # the target broke the contract during the night
-    ended: dict[str, Any] = {**run, "status": status, "ended_wall": time.time()}
-    if failure is not None:
-        ended["target_error"] = failure.record
-    if status != "complete":
-        ended["stop_reason"] = _stop_reason(stopped, failure, rc)
-    write_run_json(p.run_dir, ended)
+    elif status in ("preparing", "running"):
+        status = "aborted"  # the master never wrote its end: it was killed
+    if status != run.get("status") or stopped is not None or failure is not None:
+        changes: dict[str, Any] = {"status": status,
+                                   "stop_reason": _stop_reason(stopped, failure, rc, run)}
+        if run.get("status") in ("preparing", "running"):
+            changes["ended_wall"] = time.time()
+        if failure is not None:
+            changes["target_error"] = failure.record
+        update_run_info(p.run_dir, **changes)
     if stopped is not None:
         raise stopped
     if failure is not None:
         raise failure
+    record = read_run_info(p.run_dir).get("target_error")
+    if record is not None:  # the master found the target broken (a snapshot, the audit)
+        raise TargetProtocolError(Problem(**record).text(), record=dict(record))
     if status == "aborted":
         log_path = p.run_dir / "locust.log"
         raise RunAborted(f"Locust exited with code {rc}: {locust_error(log_path)} "
                          f"(see {log_path})")
+    if status == "interrupted":  # stopped from the web UI before the night's end
+        raise RunAborted(f"interrupted; the partial run is kept in {p.run_dir} "
+                         f"(finish its report with 'rehearse report {p.run_dir}')")
     return status
 
 
-def _final_records(p: Prepared, adapter: TargetAdapter, boundary: Boundary, clock: SimClock,
-                   high: FeedHigh, snaps: _Lines,
-                   out: Callable[[str], None]) -> TargetError | None:
-    """The final state of the published results (full reads, :mod:`.final_read`) and the
-    audit trail; the protocol error that must end the run, if the target broke the
-    contract."""
-    failure: TargetError | None = None
-
-    def read() -> tuple[dict[str, Any] | None, bool]:
-        nonlocal failure
-        _, line, results, bad = _snapshot(adapter, boundary, clock, None, force=True)
-        snaps.write(line)
-        failure = failure or bad
-        return results, bad is not None
-
-    try:
-        read_final(read, high)
-        # The trail has at most one item per request the night sent: more pages than
-        # that is a read that does not end.
-        c = _live_counters(p.run_dir)
-        bound = max(MAX_REQUESTS_PER_CALL, 2 * int(c.get("requests", 0) + len(p.night.plans)))
-        trail = boundary.call("audit", adapter.audit, boundary.client, limit=bound)
-        if trail is not None:
-            audit = _Lines(p.run_dir / "audit.jsonl", "wb")
-            try:
-                for item in trail:
-                    audit.write(json.dumps(item, separators=(",", ":")))
-            finally:
-                audit.close()
-    except TargetError as exc:
-        if exc.record is not None and exc.record.get("kind") == "protocol":
-            return failure or exc
-        out(f"rehearse: could not read the final results or audit trail: {exc}")
-    return failure
-
-
 def _stop_reason(stopped: BaseException | None, failure: TargetError | None,
-                 rc: int | None) -> str:
-    """``run.json``'s ``stop_reason``: the signal, the full disk, the target's failure or
-    Locust's."""
+                 rc: int | None, run: RunInfo) -> str:
+    """``run.json``'s ``stop_reason``: the signal, the full disk, the target's failure,
+    the master's own word, or Locust's exit."""
     if isinstance(stopped, KeyboardInterrupt):
         return INTERRUPTS.signal_name
     if isinstance(stopped, OSError):
         return f"disk full: {stopped.filename}"
     if failure is not None:
         return str(failure).splitlines()[0] if str(failure) else "the target failed"
-    return f"Locust exited with code {rc}"
-
-
-class _Lines:
-    """A JSONL file the orchestrator appends to, unbuffered (a line reaches the file or
-    fails at once, never later at close) and whose write errors name it."""
-
-    def __init__(self, path: Path, mode: str = "ab") -> None:
-        self.path = path
-        self._fh = path.open(mode, buffering=0)
-
-    def write(self, line: str) -> None:
-        """Append one line (``line`` is one JSON document, without its newline)."""
-        try:
-            self._fh.write((line + "\n").encode("utf-8"))
-        except OSError as exc:
-            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
-
-    def close(self) -> None:
-        self._fh.close()
+    if run.get("status") in ("preparing", "running") and rc in (0, 1, -signal.SIGTERM):
+        return "the Locust master ended without finishing the run"
+    return str(run.get("stop_reason") or f"Locust exited with code {rc}")
 
 
 def locust_error(log_path: Path) -> str:
@@ -447,22 +445,19 @@ def _yield_cpu() -> None:
         os.nice(OBSERVER_NICE)
 
 
-def _chairs_all_done(p: Prepared) -> bool:
-    return _live_counters(p.run_dir).get("chairs_done", 0) >= len(p.night.plans)
-
-
-def _status_line(p: Prepared, clock: SimClock, now: float) -> str:
+def _status_line(p: Prepared, clock: SimClock, now: float, c: dict[str, Any]) -> str:
     if now < clock.t0_wall:
         return (f"starting: Locust is spawning {len(p.night.plans)} chairs; the night begins "
                 f"at {format_clock(clock.sim_start_min)} in {clock.t0_wall - now:.0f} s "
                 f"(speed {clock.speed:g})")
-    c = _live_counters(p.run_dir)
     n = len(p.night.plans)
     acked = int(c.get("units_acked", 0))
+    lost = c.get("lost_workers") or []
     return (f"{format_clock(clock.sim(now)):>8}  reported {100 * acked / n:5.1f}% ({acked}/{n})"
             f"  chairs done {int(c.get('chairs_done', 0))}"
             f"  in flight {int(c.get('in_flight', 0))}  requests {int(c.get('requests', 0))}"
-            f"  errors {int(c.get('errors', 0))}")
+            f"  errors {int(c.get('errors', 0))}  reads {int(c.get('reads', 0))}"
+            + (f"  LOST worker {', '.join(str(w) for w in lost)}" if lost else ""))
 
 
 def _locust_env(url: str) -> dict[str, str]:
@@ -489,14 +484,22 @@ def _emit(text: str, tty: bool, out: Callable[[str], None]) -> None:
         sys.stdout.flush()  # redirected to a file, print() would hold the lines back
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop Locust gracefully (it writes its CSV on SIGTERM), by force after
-    ``LOCUST_STOP_S`` or at once when a second stop signal comes."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + LOCUST_STOP_S
-    while proc.poll() is None:
-        if INTERRUPTS.hurry or time.monotonic() > deadline:
-            proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(0.1)
+def _stop_all(procs: list[tuple[subprocess.Popen[bytes], float]]) -> KeyboardInterrupt | None:
+    """Stop Locust's processes gracefully, in order (the master first: on SIGTERM it
+    collects the workers' last records and writes the run's end and its CSV), each by
+    force after its wait or at once when a second stop signal comes. A first stop signal
+    meanwhile does not cut this short: it is returned."""
+    caught: KeyboardInterrupt | None = None
+    for proc, wait_s in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + wait_s
+        while proc.poll() is None:
+            try:
+                if INTERRUPTS.hurry or time.monotonic() > deadline:
+                    proc.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(0.1)
+            except KeyboardInterrupt as exc:
+                caught = caught or exc
+    return caught

@@ -24,7 +24,7 @@ from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply
 from caucus_rehearsal.rehearsal.addresses import SOURCE_HEADER
 from caucus_rehearsal.rehearsal.boundary import interpret
 from caucus_rehearsal.rehearsal.context import RunContext
-from caucus_rehearsal.rehearsal.eventlog import FAILED_OUTCOMES
+from caucus_rehearsal.rundir.vocab import FAILED_OUTCOMES
 
 REFUSALS = frozenset({"rejected", "unauthorized", "locked_out"})
 """Outcomes by which a target correctly refuses an adversary."""

@@ -1,15 +1,24 @@
 """The Locust side of a rehearsal: user classes and the event listeners that wire them.
 
-``locustfile.py`` imports :class:`ChairUser`, :class:`PublicReader` and
-:class:`AdversaryUser` from here; importing this module registers the listeners:
+``locustfile.py`` imports :class:`ChairUser` and :class:`AdversaryUser` from here;
+importing this module registers the listeners:
 
 - ``init_command_line_parser``: the custom arguments (``options``);
 - ``init`` (master or local): fixed user counts from the scenario, the hotline pool
-  keeper, the chairs-done tally; (worker or local): the hotline phone;
+  keeper, the chairs-done tally, the run directory's writer (:mod:`.recorder`), and the
+  scenario file's text for the workers; (worker or local): the hotline phone;
 - ``test_start`` (master or local): the night (:mod:`.nights`: its run directory,
-  ``--t0``; a restart from the web UI is a fresh night or refused), optional provisioning;
+  ``--t0``; a restart from the web UI is a fresh night or refused), optional
+  provisioning, the run directory's starting files; (worker or local): the process's
+  shard, its event shipper (:mod:`.shipper`) and its share of the public's reads
+  (:mod:`.public`);
+- ``report_to_master`` (worker): its reads since the last report;
+- ``test_stopping`` / ``test_stop`` (master or local): every process's last records,
+  then the run directory's end;
 - each process stops its part when its chairs are done; the master (or local runner)
-  quits when every process's chairs are done (in the web UI: stops, ready for a restart).
+  quits when every process's chairs are done (in the web UI: stops, ready for a restart);
+- a process that cannot set up its part or write its records stops itself with one
+  line (:mod:`.failures`).
 """
 
 from __future__ import annotations
@@ -31,22 +40,26 @@ from caucus_rehearsal.rehearsal import failures, nights, options
 from caucus_rehearsal.rehearsal.boundary import guarded
 from caucus_rehearsal.rehearsal.chair import run_chair, start_moment
 from caucus_rehearsal.rehearsal.clock import SimClock
-from caucus_rehearsal.rehearsal.context import RunContext
+from caucus_rehearsal.rehearsal.context import RunContext, run_scenario
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone, PoolKeeper
+from caucus_rehearsal.rehearsal.night import build_night
 from caucus_rehearsal.rehearsal.photo import make_photos
 from caucus_rehearsal.rehearsal.process_state import state_of
-from caucus_rehearsal.simulator.loader import load_scenario
+from caucus_rehearsal.rehearsal.public import PublicDemand
+from caucus_rehearsal.rehearsal.recorder import RunRecorder
+from caucus_rehearsal.rehearsal.shipper import EventShipper
+from caucus_rehearsal.simulator.loader import load_scenario, resolve
 from caucus_rehearsal.simulator.roster import build_roster
 from caucus_rehearsal.simulator.scenario import Scenario, check_speed
 
 
 def context(environment: Any) -> RunContext:
-    """This process's :class:`RunContext`, built on first use.
+    """This process's :class:`RunContext` for the current night, built on first use.
 
-    When it cannot be built (the scenario or adapter does not load here, the run
-    directory cannot be written) the process stops itself with one line
-    (:mod:`.failures`) and every user that asks ends quietly (``GreenletExit``: Locust
-    logs a traceback for a ``StopUser`` raised in ``on_start``), never a retry loop.
+    When it cannot be built (the adapter does not load here, the scenario the master
+    shipped does not load) the process stops itself with one line (:mod:`.failures`)
+    and every user that asks ends quietly (``GreenletExit``: Locust logs a traceback
+    for a ``StopUser`` raised in ``on_start``), never a retry loop.
     """
     st = state_of(environment)
     opts = environment.parsed_options
@@ -54,39 +67,38 @@ def context(environment: Any) -> RunContext:
         raise GreenletExit()  # a refused restart (nights.py), or stopping (failures.fail)
     ctx = st.ctx
     if ctx is not None and st.ctx_night != opts.night:
-        ctx.events.close()  # a restart from the web UI: a fresh night (nights.py)
-        ctx = st.ctx = None
-        PublicReader._made = 0
+        # A restart from the web UI: a fresh night (nights.py); the last one's reads end.
+        if st.demand is not None:
+            st.demand.stop()
+        ctx = st.ctx = st.demand = None
     if ctx is None:
         runner = environment.runner
         if isinstance(runner, WorkerRunner):
             worker, workers = runner.worker_index, max(1, int(opts.expect_workers or 1))
         else:
             worker, workers = 0, 1
+        if st.shipper is None:
+            st.shipper = EventShipper(environment, worker)
+        st.shipper.begin(opts.night)
         try:
-            ctx = RunContext(opts, environment.host or "", worker, workers)
+            ctx = RunContext(opts, environment.host or "", worker, workers, st.shipper)
         except (RehearsalError, OSError, ValueError) as exc:
             failures.fail(environment, exc)
             raise GreenletExit() from None
-        ctx.events.on_error = lambda exc: failures.fail(environment, exc)
         st.ctx, st.ctx_night = ctx, opts.night
-        gevent.spawn(_watch, environment, ctx, opts.night)
+        gevent.spawn(_watch, environment, ctx, st.shipper, opts.night)
     return ctx
 
 
-def _watch(environment: Any, ctx: RunContext, night: int) -> None:
-    """Keep the live counters fresh; report when this process's chairs are all done
-    (until a restart replaces ``ctx`` with a fresh night's)."""
+def _watch(environment: Any, ctx: RunContext, shipper: EventShipper, night: int) -> None:
+    """Keep the live counters fresh; once this process's chairs are all done, send
+    their records and then say so (until a restart replaces ``ctx``)."""
     reported = False
     while state_of(environment).ctx is ctx:
-        try:
-            ctx.write_live()
-        except OSError as exc:  # named: a failed write() names no file
-            failures.fail(environment, OSError(exc.errno, exc.strerror,
-                                               exc.filename or str(ctx.run_dir)))
-            return
+        shipper.set_counters(ctx.counters())
         if not reported and ctx.all_chairs_done and time.time() > ctx.clock.t0_wall:
             reported = True
+            shipper.flush()  # the same channel, in order: the records before the news
             environment.runner.send_message("chairs_done",
                                             {"worker": ctx.worker, "night": night})
         gevent.sleep(0.5)
@@ -114,21 +126,26 @@ def _on_init(environment: Any, **_: Any) -> None:
             print(f"locust: error: {exc}", file=sys.stderr)
             sys.exit(exc.exit_code)
         _setup_night(environment, scenario)
+        st = state_of(environment)
         runner.register_message("chairs_done", _on_chairs_done)
         if isinstance(runner, MasterRunner):
             runner.register_message(failures.FAILURE_MESSAGE, failures.on_worker_failure)
+        st.recorder = RunRecorder(environment)
+        st.recorder.keeper = st.keeper
+        _ship_scenario(opts)
     if not isinstance(runner, MasterRunner):
         state_of(environment).phone = HotlinePhone(environment)
+    if isinstance(runner, WorkerRunner):
+        environment.events.report_to_master.add_listener(
+            lambda client_id, data, **_: _report_reads(environment, data))
 
 
 def _setup_night(environment: Any, scenario: Scenario) -> None:
     """Master or local: the fixed user counts and an empty hotline pool for a night."""
     opts = environment.parsed_options
     ChairUser.fixed_count = _unit_count(scenario)
-    storm = scenario.adversaries.refresh_storm_readers
-    PublicReader.fixed_count = scenario.live.readers + storm
     AdversaryUser.fixed_count = 1 if _has_adversaries(scenario) else 0
-    needed = ChairUser.fixed_count + PublicReader.fixed_count + AdversaryUser.fixed_count
+    needed = ChairUser.fixed_count + AdversaryUser.fixed_count
     if ChairUser in (environment.user_classes or []) and (
             not opts.num_users or opts.num_users < needed):
         opts.num_users = needed
@@ -149,6 +166,12 @@ def _setup_night(environment: Any, scenario: Scenario) -> None:
         st.keeper.reset(h.lines, h.operators, parties, lambda: _clock(opts, scenario),
                         h.hold_capacity)
     st.done_workers.clear()
+
+
+def _ship_scenario(opts: Any) -> None:
+    """Put the scenario file's text in the options Locust ships to the workers, so a
+    worker needs no file of the master's (``context.run_scenario``)."""
+    opts.scenario_text = resolve(opts.scenario).read_text(encoding="utf-8")
 
 
 def _clock(opts: Any, scenario: Scenario) -> SimClock | None:
@@ -194,8 +217,9 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) or opts is None:
         return
     try:  # the web UI may have changed the scenario since the last start
-        scenario = load_scenario(opts.scenario, list(opts.scenario_set or []))
-    except RehearsalError as exc:
+        _ship_scenario(opts)
+        scenario = run_scenario(opts)
+    except (RehearsalError, OSError) as exc:
         failures.fail(environment, exc)
         return
     if not nights.begin(environment, scenario.name):
@@ -209,6 +233,17 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         try:
             provision_target(opts, environment.host or "", reset=restart)
         except RehearsalError as exc:
+            failures.fail(environment, exc)
+            return
+    runner = environment.runner
+    workers = max(1, int(opts.expect_workers or 1)) if isinstance(runner, MasterRunner) else 1
+    recorder = state_of(environment).recorder
+    if recorder is not None:
+        clock = _clock(opts, scenario) or SimClock(
+            float(opts.t0), float(opts.speed or scenario.live.speed), scenario.live.start)
+        try:
+            recorder.begin(build_night(scenario), clock, workers)
+        except (RehearsalError, OSError) as exc:
             failures.fail(environment, exc)
 
 
@@ -227,9 +262,45 @@ def _build_shard(environment: Any, **_: Any) -> None:
     if ctx.scenario.app.photo:
         make_photos(plan.unit_id for plan in ctx.owned)
     timeout_s = ctx.scenario.live.request_timeout * 60
-    for cls in (ChairUser, PublicReader, AdversaryUser):
+    for cls in (ChairUser, AdversaryUser):
         cls.network_timeout = cls.connection_timeout = timeout_s
+    st = state_of(environment)
+    demand = st.demand = PublicDemand(environment, ctx)
+    shipper = st.shipper
+    if shipper is not None:
+        shipper.reads = demand.stats
+        shipper.on_flush.append(demand.stop)
+        if st.recorder is not None:  # a single process: the recorder takes its reads
+            st.recorder.local_reads = shipper.take_reads
+    demand.start()
     _freeze_heap()
+
+
+def _report_reads(environment: Any, data: dict[str, Any]) -> None:
+    """A worker's reads since its last report go to the master with its statistics."""
+    shipper = state_of(environment).shipper
+    if shipper is not None:
+        data["reads"], data["night"] = shipper.take_reads(), shipper.night
+
+
+@events.test_stopping.add_listener  # type: ignore[untyped-decorator]
+def _on_stopping(environment: Any, **_: Any) -> None:
+    """The master (or local process) collects every process's last records; a worker
+    stopping on its own sends what it holds."""
+    st = state_of(environment)
+    if st.recorder is not None:
+        st.recorder.drain()
+    elif st.shipper is not None:
+        if st.demand is not None:
+            st.demand.stop()
+        st.shipper.flush()
+
+
+@events.test_stop.add_listener  # type: ignore[untyped-decorator]
+def _on_stop(environment: Any, **_: Any) -> None:
+    recorder = state_of(environment).recorder
+    if recorder is not None:
+        recorder.finish()
 
 
 @events.spawning_complete.add_listener  # type: ignore[untyped-decorator]
@@ -281,7 +352,6 @@ class ChairUser(FastHttpUser):
 from caucus_rehearsal.rehearsal.extras import (  # noqa: E402
     NUISANCE_PARTY,
     AdversaryUser,
-    PublicReader,
 )
 
-__all__ = ["AdversaryUser", "ChairUser", "PublicReader", "context"]
+__all__ = ["AdversaryUser", "ChairUser", "context"]

@@ -26,8 +26,9 @@ from typing import Any
 from caucus_rehearsal import rules
 from caucus_rehearsal.audit import PARTS, REQUIRED
 from caucus_rehearsal.errors import InputFileError
-from caucus_rehearsal.replay.timeline import Json, Timeline, read_timeline
-from caucus_rehearsal.reports.rundir import RunHead, county_ratios
+from caucus_rehearsal.replay.timeline import Timeline, read_timeline
+from caucus_rehearsal.rundir.reader import RunHead, county_ratios
+from caucus_rehearsal.rundir.records import Json
 from caucus_rehearsal.simulator.units import format_clock
 
 

@@ -18,7 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from caucus_rehearsal.replay.timeline import Json, Timeline, Unit
+from caucus_rehearsal.replay.timeline import Timeline, Unit
+from caucus_rehearsal.rundir.records import Json
 
 Body = tuple[bytes, str]
 """A response body and its ETag (quoted, as sent)."""

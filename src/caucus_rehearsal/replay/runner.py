@@ -24,7 +24,7 @@ from caucus_rehearsal.errors import UsageError
 from caucus_rehearsal.replay.app import ReplayClock, create_app
 from caucus_rehearsal.replay.feed import Feed
 from caucus_rehearsal.replay.timeline import read_timeline
-from caucus_rehearsal.reports.rundir import read_run_head
+from caucus_rehearsal.rundir.reader import read_run_head
 from caucus_rehearsal.server.runner import ServeError, bind, tune_gc
 from caucus_rehearsal.simulator.units import format_clock, format_duration
 

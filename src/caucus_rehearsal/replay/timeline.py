@@ -33,15 +33,10 @@ from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.published import DATA_FIELDS
-from caucus_rehearsal.reports.rundir import (
-    FINAL_STEPS,
-    RunHead,
-    iter_jsonl,
-    iter_snapshots,
-)
+from caucus_rehearsal.rundir.reader import RunHead, iter_jsonl, iter_snapshots
+from caucus_rehearsal.rundir.records import Json
+from caucus_rehearsal.rundir.vocab import FINAL_STEPS
 from caucus_rehearsal.simulator.units import parse_clock
-
-Json = dict[str, Any]
 
 TALLIES = tuple(f for f in DATA_FIELDS if f != "attendance")
 """The per-candidate fields of a published precinct, in contract order."""

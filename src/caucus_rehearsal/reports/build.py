@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
+from caucus_rehearsal.reports import public
 from caucus_rehearsal.reports.consistency import consistency_json
 from caucus_rehearsal.reports.fidelity import Fidelity
-from caucus_rehearsal.reports.figures import build_charts, save_charts
+from caucus_rehearsal.reports.figures import build_charts, build_public_charts, save_charts
 from caucus_rehearsal.reports.findings import Finding, findings, not_checked, unit_name
 from caucus_rehearsal.reports.integrity import history_json
 from caucus_rehearsal.reports.metrics import (
@@ -31,11 +32,11 @@ from caucus_rehearsal.reports.metrics import (
 )
 from caucus_rehearsal.reports.page import render
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, reconcile
-from caucus_rehearsal.reports.rundir import RunDir, read_run_dir
 from caucus_rehearsal.reports.security import security, security_json
 from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict, decide
 from caucus_rehearsal.reports.zero_state import zero_json
+from caucus_rehearsal.rundir.reader import RunDir, read_run_dir
 from caucus_rehearsal.simulator.gates import Gate
 from caucus_rehearsal.simulator.loader import load_scenario
 from caucus_rehearsal.simulator.scenario import Scenario
@@ -208,15 +209,17 @@ def build_report(run_dir: Path) -> ReportOutcome:
     gates = evaluate(run, rec := reconcile(run), scenario.gates, fid)
     stopped = target_stopped(run.events)
     verdict = decide(run, rec, gates, stopped)
-    found = findings(run, rec, gates, verdict, stopped, fid)
-    charts = build_charts(run, rec)
+    view = public.windows(run, scenario) if run.reads.bins else []
+    found = findings(run, rec, gates, verdict, stopped, fid, view)
+    charts = build_charts(run, rec) + build_public_charts(run, scenario, view)
     paths = save_charts(charts, run_dir / "charts")
     doc = summary(run, rec, gates, found, fid, verdict, stopped, faults)
+    doc["public"] = public.as_json(run, view)
     files = {
         "summary.json": json.dumps(doc, indent=2, allow_nan=False) + "\n",
         "precincts.csv": precincts_csv(rec),
         "report.html": render(run, rec, gates, found, fid, charts, verdict.verdict,
-                              faults.text()),
+                              faults.text(), view),
     }
     for name, text in files.items():
         path = run_dir / name

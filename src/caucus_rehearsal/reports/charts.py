@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from caucus_rehearsal.reports.reconcile import CLASSES, Statewide
-from caucus_rehearsal.reports.rundir import Json
+from caucus_rehearsal.rundir.records import Json
 from caucus_rehearsal.simulator.units import format_clock
 
 CLASS_COLOURS = {
@@ -24,6 +24,7 @@ CLASS_COLOURS = {
     "overwritten_by_attacker": "#4a148c", "worksheet_error_published": "#ad1457",
     "keyed_differently": "#ffb300", "published_different": "#ef6c00",
     "worksheet_error_caught": "#0277bd", "never_acknowledged": "#757575",
+    "not_played": "#bdbdbd",
 }
 CHANNEL_COLOURS = {"app": "#1565c0", "hotline": "#f9a825", "paper": "#6d4c41"}
 

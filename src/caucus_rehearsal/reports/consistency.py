@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from caucus_rehearsal import rules
 from caucus_rehearsal.published import TOTAL_FIELDS
 from caucus_rehearsal.reports.compare import SDE_TOLERANCE, Diff, diff, reported_key
-from caucus_rehearsal.reports.rundir import Json, RunDir
+from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.records import Json
 
 
 def count(v: object) -> float:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from caucus_rehearsal.reports.rundir import Json
+from caucus_rehearsal.rundir.records import Json
 from caucus_rehearsal.simulator.gates import METRIC_KINDS, Gate
 
 LATE_P99_BOUND_MIN = 5.0
@@ -73,6 +73,9 @@ class Fidelity:
     """The highest speed at which this run's measured lateness would have stayed within
     the bounds (lateness in simulated minutes grows with the speed); None when the run
     was faithful with no lateness worth scaling."""
+    reads_delivered: float | None = None
+    """The lowest share of the public's reads due that the load generator sent, over the
+    busy bins (``reports/public.py``); None when no bin was busy enough to say."""
 
     @property
     def faithful(self) -> bool:
@@ -96,6 +99,7 @@ class Fidelity:
             "arrival_lag_p99_ms": _r(self.arrival_p99_ms),
             "peak_load_delivered": _r(self.peak_load_delivered),
             "max_faithful_speed": _r(self.max_faithful_speed, 1),
+            "reads_delivered": _r(self.reads_delivered),
         }
 
 

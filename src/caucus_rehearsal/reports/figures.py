@@ -8,25 +8,34 @@ the same bytes.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from caucus_rehearsal.reports import charts, feed_charts
+from caucus_rehearsal.reports import charts, feed_charts, public_charts
 from caucus_rehearsal.reports.metrics import (
-    FAILED_OUTCOMES,
     arrival_lags_ms,
     hotline,
     published_curve,
     received_curve,
     requests,
 )
+from caucus_rehearsal.reports.public import Window
 from caucus_rehearsal.reports.reconcile import Reconciliation
-from caucus_rehearsal.reports.rundir import RunDir
+from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.vocab import FAILED_OUTCOMES
+from caucus_rehearsal.simulator.demand import (
+    media_requests_per_s,
+    public_requests_per_s,
+    scenario_surges,
+)
+from caucus_rehearsal.simulator.scenario import Scenario
 
 DPI = 100
 
@@ -129,6 +138,44 @@ def build_charts(run: RunDir, rec: Reconciliation) -> list[Chart]:
          "How late the load generator sent each attempt (and when the target received it, "
          "if its audit trail was read).",
          lambda ax: charts.plot_schedule_lag(ax[0], send, arrival_pts), 1, 3.5),
+    ]
+    return [Chart(name, title, caption, _render(draw, rows, h))
+            for name, title, caption, draw, rows, h in specs]
+
+
+def build_public_charts(run: RunDir, scenario: Scenario, windows: list[Window]) -> list[Chart]:
+    """The charts of what the public saw (none when the run made no reads)."""
+    if not run.reads.bins:
+        return []
+    speed = float(run.run.get("speed") or scenario.live.speed)
+    surges = scenario_surges(scenario)
+    minutes = np.arange(scenario.live.start, scenario.live.end, 1.0)
+    modelled = [(float(m), public_requests_per_s(scenario.demand, surges, float(m))
+                 + media_requests_per_s(scenario.demand)) for m in minutes]
+    surged = [w for w in windows if math.isfinite(w.start)]
+
+    def latency(ax: list[Axes]) -> None:
+        public_charts.plot_read_latency(ax[0], ax[1], run.reads, surged)
+
+    specs: list[tuple[str, str, str, Callable[[list[Axes]], object], int, float]] = [
+        ("public_demand", "The public's demand against what was served",
+         "Requests per real second in each 5-minute bin of simulated time: the modelled "
+         "demand, the reads due, served (2xx/304) and dropped by the load generator; surges "
+         "shaded.", lambda ax: public_charts.plot_demand(ax[0], run.reads, modelled, surged,
+                                                         speed), 1, 3.8),
+        ("public_latency", "Read latency and failures over the night",
+         "Latency from each read's due moment, p50 and p99 (log scale), and the share of "
+         "reads that failed (5xx, other 4xx, timeouts, no connection); surges shaded.",
+         latency, 2, 6.0),
+        ("public_staleness", "How stale the public's answers were",
+         "99th percentile of the seconds since a newer version of the results had been "
+         "seen, per bin (0: fresh).",
+         lambda ax: public_charts.plot_staleness(ax[0], run.reads, surged), 1, 3.0),
+        ("public_writes", "Chairs' writes inside and outside the surges",
+         "Latency of the chairs' and operators' data writes (p50, p95) in each surge's "
+         "window and outside them: uploads and reads share the target.",
+         lambda ax: public_charts.plot_writes_in_surges(ax[0], windows), 1,
+         1.2 + 0.45 * len(windows)),
     ]
     return [Chart(name, title, caption, _render(draw, rows, h))
             for name, title, caption, draw, rows, h in specs]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES, DATA_FIELDS, PUBLISHABLE
+from caucus_rehearsal.reports import public
 from caucus_rehearsal.reports.fidelity import Fidelity
 from caucus_rehearsal.reports.metrics import GateResult, Stopped, hotline, pct
+from caucus_rehearsal.reports.public import Window
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation, UnitResult
-from caucus_rehearsal.reports.rundir import RunDir
 from caucus_rehearsal.reports.security import finding_texts as security_texts
 from caucus_rehearsal.reports.security import security
 from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict
+from caucus_rehearsal.rundir.reader import RunDir
 from caucus_rehearsal.simulator.units import format_clock
 from caucus_rehearsal.zero_read import SKIP_FLAG
 
@@ -261,9 +263,12 @@ def _inconclusive_text(v: Verdict, fid: Fidelity | None) -> str:
 
 def findings(run: RunDir, rec: Reconciliation, gates: list[GateResult],
              verdict: Verdict | None = None, stopped: Stopped | None = None,
-             fid: Fidelity | None = None) -> list[Finding]:
-    """Every finding of the run, most serious first (ties keep this function's order)."""
+             fid: Fidelity | None = None, view: list[Window] | None = None) -> list[Finding]:
+    """Every finding of the run, most serious first (ties keep this function's order);
+    ``view``: what the public saw (``reports/public.py``)."""
     out: list[Finding] = []
+    for i, text in enumerate(public.findings_texts(view or [])):
+        out.append(Finding(6, f"public:{i}", text))
     by_class: dict[str, list[UnitResult]] = {k: [] for k in rec.counts}
     for u in rec.units:
         by_class[u.klass].append(u)

@@ -39,7 +39,8 @@ from typing import Any
 from caucus_rehearsal.published import DATA_FIELDS, TOTAL_FIELDS
 from caucus_rehearsal.reports.compare import diff
 from caucus_rehearsal.reports.consistency import count, sum_errors
-from caucus_rehearsal.reports.rundir import Json, RunDir, iter_snapshots
+from caucus_rehearsal.rundir.reader import RunDir, iter_snapshots
+from caucus_rehearsal.rundir.records import Json
 from caucus_rehearsal.simulator.units import format_clock
 
 METRICS = ("reporting_decreases", "disappeared_precincts", "silent_changes",

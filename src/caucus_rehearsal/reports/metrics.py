@@ -9,21 +9,19 @@ not fail. "Never reached" times are ``math.inf`` (they fail ``<=`` gates).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from caucus_rehearsal.reports import consistency, integrity, security, zero_state
+from caucus_rehearsal.reports import consistency, integrity, public, security, zero_state
 from caucus_rehearsal.reports.fidelity import Fidelity, judge
 from caucus_rehearsal.reports.fidelity import measure as measure_fidelity
 from caucus_rehearsal.reports.reconcile import Reconciliation
-from caucus_rehearsal.reports.rundir import Json, RunDir
+from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.records import Json
+from caucus_rehearsal.rundir.vocab import FAILED_OUTCOMES
 from caucus_rehearsal.simulator.gates import GATE_METRICS, Gate
 from caucus_rehearsal.simulator.units import format_clock
-
-FAILED_OUTCOMES = frozenset({"error", "timeout", "conn_error", "protocol_error"})
-"""Request outcomes that count as failures in ``error_rate`` (4xx answers do not)."""
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +162,11 @@ def arrival_lags_ms(run: RunDir) -> list[tuple[float, float]]:
 def fidelity(run: RunDir) -> Fidelity:
     """The run's schedule fidelity (:mod:`.fidelity`)."""
     speed = float(run.run.get("speed") or 1.0)
-    return measure_fidelity(requests(run.events), run.events, speed,
-                            [lag for _, lag in arrival_lags_ms(run)])
+    fid = measure_fidelity(requests(run.events), run.events, speed,
+                           [lag for _, lag in arrival_lags_ms(run)])
+    share, short = public.delivered(run)
+    return replace(fid, reads_delivered=share,
+                   reasons=fid.reasons + ((short,) if short else ()))
 
 
 def answered(e: Json) -> bool:
@@ -186,8 +187,15 @@ def _at(curve: list[tuple[float, int]], by: float | None, run: RunDir) -> Measur
 
 
 def measure(run: RunDir, rec: Reconciliation, gate: Gate | None, metric: str) -> Measure:
-    """The value of ``metric`` for this run (read at ``gate.by`` where that applies)."""
-    n = len(rec.units)
+    """The value of ``metric`` for this run (read at ``gate.by`` where that applies).
+
+    Fractions and times to a share of the units are over the units the rehearsal played:
+    a unit a lost load generator did not play (``not_played``) says nothing of the target.
+    """
+    if metric in public.READ_METRICS:
+        value, note = public.measure(run, metric)
+        return Measure(value, note)
+    n = sum(1 for u in rec.units if u.klass != "not_played") or len(rec.units)
     by = gate.by if gate else None
     pub = published_curve(run)
     if metric == "published_fraction":

@@ -21,9 +21,10 @@ from caucus_rehearsal.reports.findings import Finding, unit_name
 from caucus_rehearsal.reports.integrity import LABELS as INTEGRITY_LABELS
 from caucus_rehearsal.reports.integrity import METRICS as INTEGRITY_METRICS
 from caucus_rehearsal.reports.metrics import GateResult, hotline
+from caucus_rehearsal.reports.public import Window
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation
-from caucus_rehearsal.reports.rundir import RunDir
 from caucus_rehearsal.reports.security import security
+from caucus_rehearsal.rundir.reader import RunDir
 from caucus_rehearsal.simulator.units import format_clock
 from caucus_rehearsal.zero_read import SKIP_FLAG
 
@@ -310,6 +311,28 @@ def _checked(run: RunDir) -> str:
             "these and nothing else.</p>" + _table(("published", "checked"), rows))
 
 
+def _public(view: list[Window]) -> str:
+    """What the public saw: reads, failures, latency, staleness and the chairs' writes,
+    per surge and outside the surges."""
+    if not view:
+        return "<p>No reads of the published results (the scenario has no [demand]).</p>"
+    rows = []
+    for w in view:
+        j = w.as_json()
+        span = f"{j['from']}–{j['to']}" if j["from"] else ""
+        rows.append((w.name, span, j["reads_due"], j["reads_served"], j["reads_dropped"],
+                     j["reads_failed"], "-" if j["read_p99_ms"] is None else j["read_p99_ms"],
+                     "-" if j["staleness_p99_s"] is None else j["staleness_p99_s"],
+                     "-" if j["chair_write_p95_ms"] is None else j["chair_write_p95_ms"]))
+    return ("<p>The public's and the media's reads (<code>[demand]</code>, at their real "
+            "rate for each modelled moment), per surge and outside them. Latency runs from "
+            "each read's due moment; a read the load generator could not send is dropped, "
+            "never sent late.</p>"
+            + _table(("window", "clock", "due", "served", "dropped", "failed",
+                      "read p99 ms", "staleness p99 s", "chair write p95 ms"), rows,
+                     num=(2, 3, 4, 5, 6, 7, 8)))
+
+
 def _locust(run: RunDir) -> str:
     if not run.locust_stats:
         return ""
@@ -322,7 +345,7 @@ def _locust(run: RunDir) -> str:
 
 def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: list[Finding],
            fidelity: Fidelity, charts: list[Chart], verdict: str,
-           faults: str = "none") -> str:
+           faults: str = "none", view: list[Window] | None = None) -> str:
     """The whole page as a string."""
     name = str(run.run.get("scenario", run.path.name))
     top = "".join(f"<li>{escape(f.text)}</li>" for f in found[:3])
@@ -352,6 +375,10 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
               "<h2>Zero state</h2>", _zero_state(rec),
               "<h2>The feed over time</h2>", _feed_over_time(rec),
               "<h2>Hotline</h2>", _hotline(run),
+
+
+              "<h2>Statewide totals</h2>", _statewide(rec), "<h2>Hotline</h2>", _hotline(run),
+              "<h2>What the public saw</h2>", _public(view or []),
               "<h2>Schedule fidelity</h2>", _fidelity(fidelity),
               _locust(run), "<h2>Charts</h2>"]
     for c in charts:

@@ -25,7 +25,10 @@ unit gets exactly one class (:data:`CLASSES`, defined with its words and gate me
 8. not published but acknowledged -> ``acknowledged_not_published`` (data loss);
 9. not acknowledged, the worksheet is wrong and the target rejected it ->
    ``worksheet_error_caught``;
-10. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
+10. not acknowledged, and its chair was not played to the end because the load generator
+    playing it was lost (``run.json`` ``lost_workers``) -> ``not_played``: the rehearsal
+    cannot say anything of the target for it;
+11. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
 
 A satellite's SDE is its group's state delegates shared by attendance among the group's
 satellites that have reported (``rules.satellite_sde``), so while some are unpublished
@@ -48,14 +51,11 @@ from caucus_rehearsal.reports import integrity, zero_state
 from caucus_rehearsal.reports.compare import KEY_FIELDS, Diff, diff, reported_key, same
 from caucus_rehearsal.reports.consistency import Consistency, check, count, satellite_sde
 from caucus_rehearsal.reports.integrity import History
-from caucus_rehearsal.reports.rundir import (
-    DATA_STEPS,
-    FINAL_STEPS,
-    Json,
-    RunDir,
-)
 from caucus_rehearsal.reports.security import overwritten_units
 from caucus_rehearsal.reports.zero_state import ZeroState
+from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.records import Json
+from caucus_rehearsal.rundir.vocab import DATA_STEPS, FINAL_STEPS
 from caucus_rehearsal.simulator.gates import UNIT_CLASSES
 
 CLASSES = UNIT_CLASSES
@@ -276,6 +276,7 @@ def reconcile(run: RunDir) -> Reconciliation:
     sat_held = satellite_sde(run, published, held)
     held_in = Counter(t.county for t in run.truth if t.satellite and t.unit_id in held)
     results: list[UnitResult] = []
+    not_played = run.not_played
     for t in run.truth:
         plan = run.plan.get(t.unit_id)
         ack = acks.get(t.unit_id)
@@ -285,6 +286,9 @@ def reconcile(run: RunDir) -> Reconciliation:
             t.unit_id, ref, plan.tally if plan else None, plan.error if plan else None,
             ack, pub, owners, by_unit.get(t.unit_id, []), run.partial, fields,
             attacked.get(t.unit_id))
+        if klass == "never_acknowledged" and t.unit_id in not_played:
+            klass, reason = "not_played", (f"the load generator playing it (worker "
+                                           f"{not_played[t.unit_id]}) was lost mid-run")
         shared = ""
         if t.unit_id in sat_sde and klass == "published_different" and vs_truth \
                 and not vs_ack and all(d.field == "sde" for d in vs_truth):

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from caucus_rehearsal.attacks import ATTACKS
-from caucus_rehearsal.reports.rundir import Json, RunDir
+from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.records import Json
 
 REFUSED = frozenset({"rejected", "locked_out"})
 """Outcomes by which the target refused an attack (``unauthorized`` is logged as rejected)."""

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from caucus_rehearsal.reports.rundir import Json, RunDir
+from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.records import Json
 
 PROTOCOL_ERROR = "protocol_error"
 """The events outcome of an answer the adapter could not read."""

@@ -7,8 +7,8 @@
   stopped answering during the run;
 - **inconclusive** (exit 4): nothing failed, but the run cannot vouch for the target: no
   report was acknowledged or no request answered (no evidence), no gate could be
-  measured, a gate could not be judged because of the run's own lateness, or the run did
-  not finish;
+  measured, a gate could not be judged because of the run's own lateness, the run did
+  not finish, or a load generator was lost mid-run (its unfinished units are named);
 - **pass** (exit 0): otherwise.
 
 A rehearsal never passes or fails because of the machine it ran on: what the load
@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from caucus_rehearsal.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_TARGET
 from caucus_rehearsal.reports.metrics import GateResult, Stopped, answered, requests
 from caucus_rehearsal.reports.reconcile import Reconciliation
-from caucus_rehearsal.reports.rundir import RunDir
 from caucus_rehearsal.reports.target_errors import target_errors
+from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.simulator.units import format_clock
 
 EXIT_CODES = {"pass": EXIT_OK, "fail": EXIT_GATE_FAILED, "inconclusive": EXIT_INCONCLUSIVE,
               "error": EXIT_TARGET}
@@ -70,4 +71,28 @@ def decide(run: RunDir, rec: Reconciliation, gates: list[GateResult],
         reasons.append(f"{what} could not be judged: {why}")
     if run.partial:
         reasons.append(f"the run did not finish (status '{run.status}')")
+    reasons += lost_worker_reasons(run, rec)
     return Verdict("inconclusive", tuple(reasons)) if reasons else Verdict("pass")
+
+
+UNITS_NAMED = 20
+"""Units a lost worker's reason names before '... and N more'."""
+
+
+def lost_worker_reasons(run: RunDir, rec: Reconciliation) -> list[str]:
+    """Per load generator lost mid-run, the units it did not play: the rehearsal cannot
+    judge the target on them (never the target's failure)."""
+    unplayed = {u.unit_id for u in rec.units if u.klass == "not_played"}
+    out = []
+    for w in run.lost_workers:
+        units = [u for u in w.get("units_not_played") or [] if u in unplayed]
+        if not units:
+            continue
+        named = ", ".join(units[:UNITS_NAMED]) + (
+            f" and {len(units) - UNITS_NAMED} more" if len(units) > UNITS_NAMED else "")
+        out.append(f"load generator {w['worker']} was lost at "
+                   f"{format_clock(float(w['lost_sim_min']))} (simulated): the "
+                   f"{len(units)} unit{'s' if len(units) != 1 else ''} it was playing and "
+                   f"had not finished were not played to the end, so the rehearsal says "
+                   f"nothing of the target for them: {named}")
+    return out

@@ -33,7 +33,7 @@ from typing import Any
 
 from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.published import DATA_FIELDS, TOTAL_FIELDS
-from caucus_rehearsal.reports.rundir import RunDir, iter_snapshots
+from caucus_rehearsal.rundir.reader import RunDir, iter_snapshots
 from caucus_rehearsal.simulator.units import format_clock
 from caucus_rehearsal.zero_read import FILE, SKIP_FLAG, ZeroRead
 

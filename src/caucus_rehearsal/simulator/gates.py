@@ -37,6 +37,7 @@ UNIT_CLASSES: dict[str, str] = {
     "published_different": "published with another difference from the truth",
     "worksheet_error_caught": "refused by the target's validation for a worksheet error",
     "never_acknowledged": "never acknowledged",
+    "not_played": "not played to the end: the load generator playing them was lost",
 }
 """Every reconciliation class of a unit (``reports/reconcile.py``), in the order reports
 list them, with the words a report uses for it ("3 precincts were ..."). Each is also a
@@ -98,6 +99,15 @@ GATE_METRICS: dict[str, str] = {
                                    "without locking the guesser out",
     "chairs_locked_out_by_attackers": "precincts whose chair, with the right PIN, was "
                                       "locked out after an attacker's wrong PINs",
+    "read_error_rate": "fraction of the public's reads that got no good answer (5xx, other "
+                       "4xx, timeouts, no connection, or not sent because demand.max_in_flight "
+                       "reads were already waiting for the target)",
+    "read_p99_ms": "99th percentile latency of the public's reads from their due moment, "
+                   "milliseconds (a read without an answer counts as never)",
+    "read_staleness_p99_s": "99th percentile staleness of the public's answers: seconds "
+                            "since a newer version of the results had been seen (fresh: 0)",
+    "dropped_reads": "reads of the public the load generator could not send when due "
+                     "(too late, or max_in_flight already waiting for the target)",
 }
 """Every metric a gate may name, with its meaning and unit."""
 
@@ -110,6 +120,7 @@ METRIC_KINDS: dict[str, str] = {
     "published_correctly": "load",
     "keyed_differently": "modelled",
     "never_acknowledged": "load",
+    "not_played": "generator",
     "statewide_total_errors": "integrity",
     "county_total_errors": "integrity",
     "phantom_precincts": "integrity",
@@ -135,6 +146,10 @@ METRIC_KINDS: dict[str, str] = {
     **dict.fromkeys(("unauthorized_writes", "wrong_pins_accepted", "replays_stored_again",
                      "malformed_accepted", "pin_guesses_without_lockout"), "integrity"),
     "chairs_locked_out_by_attackers": "load",
+    "read_error_rate": "load",
+    "read_p99_ms": "load",
+    "read_staleness_p99_s": "load",
+    "dropped_reads": "generator",
 }
 """How a live run's lateness can touch each metric (docs/time.md, reports/fidelity.py):
 ``integrity`` the target kept or published wrong data (lateness cannot cause it);

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import MISSING, ScenarioError
+from caucus_rehearsal.simulator.demand import RETIRED_KEYS
 from caucus_rehearsal.simulator.scenario import Scenario
 from caucus_rehearsal.simulator.schema import build
 
@@ -106,6 +107,11 @@ def from_mapping(raw: Mapping[str, Any], source: str) -> Scenario:
     """A validated :class:`Scenario` from a raw table; errors name ``source``."""
     if "source" in raw:
         raise ScenarioError(source, "source", raw["source"], "no top-level key 'source'")
+    for key, moved in RETIRED_KEYS.items():
+        table, _, name = key.partition(".")
+        section = raw.get(table)
+        if isinstance(section, Mapping) and name in section:
+            raise ScenarioError(source, key, section[name], f"no such key any more: {moved}")
     scn = build(Scenario, raw, source)
     scn = dataclasses.replace(scn, source=source)
     validate(scn)
@@ -126,8 +132,26 @@ def load_scenario(name: str, overrides: Iterable[str] = ()) -> Scenario:
     """Load scenario ``name`` (a bundled key or a path), applying ``--set`` overrides."""
     overrides = list(overrides)
     path, raw = load_raw(name, overrides)
+    return _validated(raw, str(path), overrides)
+
+
+def load_scenario_text(text: str, source: str, overrides: Iterable[str] = ()) -> Scenario:
+    """A scenario from the text of its file (``source`` names it in errors), applying
+    ``--set`` overrides: how a Locust worker on another machine gets the master's."""
+    overrides = list(overrides)
     try:
-        return from_mapping(raw, str(path))
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", MISSING, f"valid TOML ({exc})") from None
+    for o in overrides:
+        key, value = parse_override(o)
+        apply_override(raw, key, value)
+    return _validated(raw, source, overrides)
+
+
+def _validated(raw: dict[str, Any], source: str, overrides: list[str]) -> Scenario:
+    try:
+        return from_mapping(raw, source)
     except ScenarioError as exc:
         touched = {parse_override(o)[0] for o in overrides}
         if any(exc.key == k or exc.key.startswith(k + ".") or k.startswith(exc.key + ".")

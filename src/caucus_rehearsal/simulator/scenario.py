@@ -8,7 +8,8 @@ documented on its field below, with its unit. Times of day are clock times
 ``[scenario]`` name, seed · ``[election]`` units, candidates, support · ``[meeting]`` ·
 ``[people]`` the chairs · ``[app]`` · ``[hotline]`` · ``[paper]`` · ``[adversaries]`` ·
 ``[central]`` verification and release · ``[target]`` the modelled target for pure
-simulation · ``[live]`` live-run settings · ``gates`` pass/fail conditions.
+simulation · ``[live]`` live-run settings · ``[demand]`` the public and the media reading
+the results (``demand.py``) · ``gates`` pass/fail conditions.
 
 Load with :func:`load_scenario`; override any value with ``overrides=["hotline.operators=80"]``.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from caucus_rehearsal.errors import UsageError
+from caucus_rehearsal.simulator.demand import Demand
 from caucus_rehearsal.simulator.dists import Dist
 from caucus_rehearsal.simulator.gates import Gate, parse_gate
 from caucus_rehearsal.simulator.schema import spec
@@ -204,8 +206,6 @@ class Adversaries:
     """Submissions with one precinct's token against another precinct (live run)."""
     malformed_rate_per_min: float = spec("float", 0.0, min=0.0)
     """Malformed payloads per minute (live run)."""
-    refresh_storm_readers: int = spec("int", 0, min=0)
-    """Extra public readers during each surge (poll close, each release)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,10 +299,6 @@ class Live:
     """The simulated clock time at which the live run begins."""
     end: float = spec("clock", 300.0)
     """The simulated clock time at which the run stops, done or not."""
-    readers: int = spec("int", 10, min=0)
-    """Public readers polling the published results."""
-    poll_interval: float = spec("duration", 1 / 60, min=0.0)
-    """Wall-clock pause between one reader's polls."""
     snapshot_interval: float = spec("duration", 1 / 30, min=0.0)
     """Wall-clock interval between snapshots of the published results."""
     request_timeout: float = spec("duration", 1 / 6, min=0.0)
@@ -325,6 +321,7 @@ class Scenario:
     central: Central = spec("section", of=Central)
     target: Target = spec("section", of=Target)
     live: Live = spec("section", of=Live)
+    demand: Demand = spec("section", of=Demand)
     gates: tuple[Gate, ...] = spec("custom", (), parse=lambda raw: _gates(raw),
                                    expected="a list of gates like 'data_loss == 0'")
     source: str = spec("str", "<defaults>")

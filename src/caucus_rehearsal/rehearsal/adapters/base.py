@@ -58,7 +58,10 @@ class Reply:
 
     ``replayed``, for a write accepted again: True when the target answered it as a
     replay of the write it had stored (nothing new stored), False when it stored it again,
-    None when the answer does not say (contract v1: the ``Idempotent-Replayed`` header)."""
+    None when the answer does not say (contract v1: the ``Idempotent-Replayed`` header).
+    For a read of the published results, its ``etag`` and the feed ``version`` it shows
+    (a number that grows with every change of what is published; None when the target
+    does not say), from which a rehearsal measures how stale the public's answers were."""
 
     outcome: str
     token: str | None = None
@@ -66,6 +69,7 @@ class Reply:
     detail: str = ""
     etag: str | None = None
     replayed: bool | None = None
+    version: int | None = None
 
 
 def outcome_of_status(status: int) -> str:
@@ -123,8 +127,14 @@ class TargetAdapter:
         raise NotImplementedError
 
     def results_call(self, etag: str | None = None) -> HttpCall:
-        """One poll of the public results (conditional on ``etag`` where supported)."""
+        """One poll of the public results (conditional on ``etag`` where supported): what
+        a page view of the public results asks for."""
         raise NotImplementedError
+
+    def feed_call(self, etag: str | None = None) -> HttpCall:
+        """One poll of the precinct-level feed, as a media consumer makes it (conditional
+        on ``etag``); the default is :meth:`results_call`."""
+        return self.results_call(etag)
 
     def interpret(self, call: HttpCall, status: int, headers: Mapping[str, str],
                   body: bytes) -> Reply:

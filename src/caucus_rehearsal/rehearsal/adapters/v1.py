@@ -70,6 +70,10 @@ class ContractV1Adapter(TargetAdapter):
         return HttpCall("results", "GET", "/v1/results", "/v1/results",
                         headers={"If-None-Match": etag} if etag else {})
 
+    def feed_call(self, etag: str | None = None) -> HttpCall:
+        return HttpCall("feed", "GET", "/v1/results/precincts", "/v1/results/precincts",
+                        headers={"If-None-Match": etag} if etag else {})
+
     def interpret(self, call: HttpCall, status: int, headers: Mapping[str, str],
                   body: bytes) -> Reply:
         reply = super().interpret(call, status, headers, body)
@@ -86,8 +90,9 @@ class ContractV1Adapter(TargetAdapter):
                 return Reply("ok", token=str(json.loads(body)["token"]))
             except (ValueError, KeyError, TypeError):
                 return protocol_error(call, status, body, "a sign-in answer without a token")
-        if call.step == "results":
-            return Reply(reply.outcome, etag=headers.get("etag") or headers.get("ETag"))
+        if call.step in ("results", "feed"):
+            etag = headers.get("etag") or headers.get("ETag")
+            return Reply(reply.outcome, etag=etag, version=feed_version(etag))
         if call.intent == "replay":  # contract v1 marks the stored answer of a replay
             return Reply(reply.outcome, replayed=reply.replayed is True)
         return reply
@@ -210,3 +215,11 @@ def _versioned(summary: Mapping[str, Any], detail: object) -> bool:
     """Whether the summary and the precinct list both carry the feed's version."""
     return isinstance(detail, Mapping) and summary.get("version") is not None \
         and detail.get("version") is not None
+
+
+def feed_version(etag: str | None) -> int | None:
+    """The feed version in a contract v1 ETag (``"<db_id>-<version>"``), or None."""
+    if not etag:
+        return None
+    tail = etag.strip().removeprefix("W/").strip('"').rpartition("-")[2]
+    return int(tail) if tail.isdigit() else None

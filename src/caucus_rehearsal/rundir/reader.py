@@ -1,4 +1,4 @@
-"""Reading a run directory (``docs/run-directory.md``) into plain records.
+"""Reading a run directory (``docs/run-directory.md``) into plain records: the one reader.
 
 Everything here tolerates a run that stopped half-way: a JSONL file whose last line was
 cut off by the interruption is read up to that line (and the run is marked partial); a
@@ -14,42 +14,23 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES, check_publishes
-
-Json = dict[str, Any]
-
-FINAL_STEPS = {"app": "final", "hotline": "report", "paper": "delivered"}
-"""Per channel, the data step whose ``ok`` acknowledges the unit."""
-
-DATA_STEPS = frozenset({"attendance", "first", "final", "report", "delivered"})
-"""Steps that carry a ``payload`` of results."""
-
-
-@dataclass(frozen=True, slots=True)
-class TruthUnit:
-    """One line of ``truth.jsonl``: ``tally`` maps field to count (or candidate -> count)."""
-
-    unit_id: str
-    county: str
-    precinct: str
-    satellite: bool
-    delegates_total: int
-    coin_toss: bool
-    tally: Json
-
-
-@dataclass(frozen=True, slots=True)
-class PlanUnit:
-    """What ``plan.jsonl`` says of one unit's worksheet: its tally and its error, if any."""
-
-    unit_id: str
-    tally: Json
-    error: str | None
-    error_detail: str
-    raw: Json
+from caucus_rehearsal.rundir.reads import ReadStats
+from caucus_rehearsal.rundir.records import Json, LostWorker, PlanUnit, TruthUnit
+from caucus_rehearsal.rundir.vocab import (
+    AUDIT_FILE,
+    BAND_FILE,
+    EVENTS_FILE,
+    PLAN_FILE,
+    READS_FILE,
+    ROSTER_FILE,
+    RUN_FILE,
+    SNAPSHOTS_FILE,
+    TRUTH_FILE,
+)
 
 
 @dataclass(slots=True)
@@ -66,6 +47,8 @@ class RunDir:
     audit: list[Json]
     band: Json | None
     locust_stats: list[dict[str, str]]
+    reads: ReadStats = field(default_factory=ReadStats)
+    """The public's reads, merged per bin and endpoint (``reads.jsonl``; empty: none)."""
     group_sde: dict[str, float] = field(default_factory=dict)
     """Per satellite group (the satellites' ``county``), the state delegates ``S`` its
     satellites share by attendance (``roster.json``, else the truth's SDE summed)."""
@@ -92,12 +75,24 @@ class RunDir:
         try:
             return check_publishes(declared)
         except ValueError as exc:
-            raise InputFileError(f"{self.path / 'run.json'}: {exc}") from None
+            raise InputFileError(f"{self.path / RUN_FILE}: {exc}") from None
 
     @property
     def partial(self) -> bool:
         """True when the run did not finish normally or left a cut-off file."""
         return self.status != "complete" or bool(self.truncated)
+
+    @property
+    def lost_workers(self) -> list[LostWorker]:
+        """The load-generator processes lost mid-run (``run.json`` ``lost_workers``)."""
+        return [cast(LostWorker, w) for w in self.run.get("lost_workers") or []
+                if isinstance(w, dict)]
+
+    @property
+    def not_played(self) -> dict[str, int]:
+        """Units whose chair a lost load generator did not play to the end -> its index."""
+        return {str(u): int(w["worker"]) for w in self.lost_workers
+                for u in w.get("units_not_played") or []}
 
 
 def iter_jsonl(path: Path, truncated: list[str], *, required: bool = False) -> Iterator[Json]:
@@ -300,7 +295,7 @@ class RunHead:
     @property
     def snapshots(self) -> Path:
         """The run's ``snapshots.jsonl`` (read it with :func:`iter_snapshots`)."""
-        return self.path / "snapshots.jsonl"
+        return self.path / SNAPSHOTS_FILE
 
 
 def read_run_head(path: Path) -> RunHead:
@@ -308,15 +303,26 @@ def read_run_head(path: Path) -> RunHead:
     :class:`InputFileError` when it is not one."""
     if not path.is_dir():
         raise InputFileError(f"{path}: not a directory (expected a run directory)")
-    run = read_json(path / "run.json")
+    run = read_json(path / RUN_FILE)
     truncated: list[str] = []
-    truth_path = path / "truth.jsonl"
+    truth_path = path / TRUTH_FILE
     truth = [_truth_unit(o, str(truth_path))
              for o in read_jsonl(truth_path, truncated, required=True)]
     if not truth:
         raise InputFileError(f"{truth_path}: holds no units")
-    roster = read_json(path / "roster.json") if (path / "roster.json").exists() else None
+    roster = read_json(path / ROSTER_FILE) if (path / ROSTER_FILE).exists() else None
     return RunHead(path, run, roster, truth, _candidates(truth), truncated)
+
+
+def read_reads(path: Path, truncated: list[str]) -> ReadStats:
+    """``reads.jsonl`` merged into a :class:`ReadStats` (empty when absent); a line that
+    is not a read bin is an :class:`InputFileError` naming the file."""
+    stats = ReadStats()
+    try:
+        stats.merge_rows(read_jsonl(path, truncated))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputFileError(f"{path}: a line is not a read bin ({exc})") from None
+    return stats
 
 
 def read_run_dir(path: Path) -> RunDir:
@@ -325,25 +331,26 @@ def read_run_dir(path: Path) -> RunDir:
     truncated, truth = head.truncated, head.truth
     missing: list[str] = []
     plan: dict[str, PlanUnit] = {}
-    for obj in read_jsonl(path / "plan.jsonl", truncated):
+    for obj in read_jsonl(path / PLAN_FILE, truncated):
         unit = _plan_unit(obj)
         if unit is not None:
             plan[unit.unit_id] = unit
-    events = read_jsonl(path / "events.jsonl", truncated)
+    events = read_jsonl(path / EVENTS_FILE, truncated)
     published = read_snapshots(head.snapshots, {t.unit_id for t in truth}, truncated)
-    audit = read_jsonl(path / "audit.jsonl", truncated)
+    audit = read_jsonl(path / AUDIT_FILE, truncated)
     band: Json | None = None
-    if (path / "band.json").exists():
-        band = read_json(path / "band.json")
+    if (path / BAND_FILE).exists():
+        band = read_json(path / BAND_FILE)
     stats: list[dict[str, str]] = []
     stats_path = path / "locust_stats.csv"
     if stats_path.exists():
         with stats_path.open(newline="", encoding="utf-8") as fh:
             stats = list(csv.DictReader(fh))
-    for name in ("plan.jsonl", "events.jsonl", "snapshots.jsonl", "band.json"):
+    for name in (PLAN_FILE, EVENTS_FILE, SNAPSHOTS_FILE, BAND_FILE):
         if not (path / name).exists():
             missing.append(name)
     return RunDir(path=path, run=head.run, candidates=head.candidates, truth=truth, plan=plan,
                   events=events, published=published, audit=audit, band=band,
-                  locust_stats=stats, group_sde=group_sde(head.roster, truth),
+                  locust_stats=stats, reads=read_reads(path / READS_FILE, truncated),
+                  group_sde=group_sde(head.roster, truth),
                   ratios=county_ratios(head.roster), truncated=truncated, missing=missing)

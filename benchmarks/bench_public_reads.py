@@ -1,0 +1,137 @@
+"""The open-workload reader against a plain FastHttpUser, on one core, in one run.
+
+The same request (``GET /v1/results``) against a target much faster than the load
+generator (benchmarks/fast_target.py, pinned to CPU 0), the generator pinned to CPU 1:
+
+1. baseline: a plain FastHttpUser in a closed loop without waiting, ``--users`` of them:
+   its requests/s is what one core of Locust can do;
+2. the rehearsal's open-workload reader (``rehearsal/public.py``: Poisson arrivals at a
+   set rate, a read never waits for another, dropped when it cannot be sent, latency
+   from the due moment into HdrHistograms) at rising shares of the baseline's rate
+   (``--shares``): the highest rate it sustains (under 1% dropped, p99 under 1 s from
+   the due moment) against the baseline (target >= 0.85);
+3. the reader asked for ``--overload`` times the baseline: it serves what it can and
+   counts the rest as dropped, never sends it late.
+
+Rounds alternate baseline and reader so drifting machine load hits both.
+
+    python benchmarks/bench_public_reads.py [--seconds 8] [--rounds 2] [--users 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from caucus_rehearsal.rundir.reads import ReadStats, latency_p_ms
+
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "bench_public_locustfile.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def locust(user: str, url: str, seconds: int, users: int, work: Path,
+           *extra: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["taskset", "-c", "1", sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), user,
+         "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url,
+         "--csv", str(work / user), "--only-summary", "--loglevel", "ERROR", *extra],
+        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def plain(url: str, seconds: int, users: int, work: Path) -> float:
+    """Requests/s of the plain closed-loop FastHttpUser."""
+    locust("PlainRead", url, seconds, users, work)
+    with open(work / "PlainRead_stats.csv", newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    return float(row["Requests/s"])
+
+
+def open_reads(url: str, rate: float, seconds: int, work: Path) -> dict[str, float]:
+    """Served/s, due/s, dropped share and p99 latency of the open-workload reader."""
+    out = work / "reads.json"
+    out.unlink(missing_ok=True)
+    locust("OpenReads", url, seconds, 1, work, f"--read-rate={rate}", f"--reads-out={out}")
+    stats = ReadStats()
+    stats.merge_rows(json.loads(out.read_text()))
+    t = stats.total()
+    span = seconds - 0.5  # the reader starts half a second after the test
+    c = t.counts
+    return {"served_per_s": c["ok"] / span, "due_per_s": c["due"] / span,
+            "dropped": (c["dropped_busy"] + c["dropped_late"]) / max(1, c["due"]),
+            "p99_ms": latency_p_ms(t, 99) or 0.0}
+
+
+def sustained(r: dict[str, float]) -> bool:
+    """Whether the reader kept up: under 1% dropped and p99 under 1 s from the due moment."""
+    return r["dropped"] < 0.01 and r["p99_ms"] < 1000.0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--seconds", type=int, default=8)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--users", type=int, default=32)
+    p.add_argument("--shares", default="0.7,0.8,0.85,0.9,1.0")
+    p.add_argument("--overload", type=float, default=1.5)
+    args = p.parse_args()
+    shares = [float(x) for x in args.shares.split(",")]
+    port = free_port()
+    target = subprocess.Popen(["taskset", "-c", "0", sys.executable, str(HERE / "fast_target.py"),
+                               str(port)])
+    url = f"http://127.0.0.1:{port}"
+    time.sleep(1.0)
+    ceilings, bases, overs = [], [], []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-public-") as tmp:
+            work = Path(tmp)
+            for i in range(args.rounds):
+                base = plain(url, args.seconds, args.users, work)
+                bases.append(base)
+                best = 0.0
+                for share in shares:
+                    r = open_reads(url, share * base, args.seconds, work)
+                    ok = sustained(r)
+                    print(f"  round {i + 1}: plain {base:6.0f} req/s; reader at {share:.2f}x: "
+                          f"served {r['served_per_s']:6.0f}/s, dropped {r['dropped']:.2%}, "
+                          f"p99 {r['p99_ms']:.0f} ms {'(kept up)' if ok else '(did not)'}",
+                          flush=True)
+                    if ok:
+                        best = max(best, r["served_per_s"])
+                ceilings.append(best / base)
+                over = open_reads(url, args.overload * base, args.seconds, work)
+                overs.append(over)
+                print(f"  round {i + 1}: reader at {args.overload:g}x: served "
+                      f"{over['served_per_s']:.0f}/s, dropped {over['dropped']:.1%}", flush=True)
+    finally:
+        target.terminate()
+        target.wait()
+    print(f"GET /v1/results on one core, {args.seconds} s per measurement x {args.rounds} "
+          "rounds (median):")
+    print(f"  plain FastHttpUser ({args.users} users, closed loop) "
+          f"{statistics.median(bases):8.0f} req/s")
+    print(f"  open-workload reader, highest rate kept up: ratio "
+          f"{statistics.median(ceilings):.2f} of plain (target >= 0.85)")
+    over_ratio = statistics.median(o["served_per_s"] / b
+                                   for o, b in zip(overs, bases, strict=True))
+    print(f"  open-workload reader asked {args.overload:g}x: served ratio {over_ratio:.2f}, "
+          f"dropped {statistics.median(o['dropped'] for o in overs):.1%} (counted, never sent "
+          "late)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

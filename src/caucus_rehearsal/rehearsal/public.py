@@ -1,0 +1,173 @@
+"""The public and the media reading the results: an open workload (arrival rate).
+
+Each load-generator process (the local one, or each worker) plays its share of the
+scenario's ``[demand]`` (``simulator/demand.py``) at the instants :mod:`.arrivals`
+draws (per **real** second: docs/time.md); a media poller polls with the ETag of its
+previous answer. A read is issued at its arrival instant whatever the target is
+doing (as k6's arrival-rate executors and wrk2 ``-R`` do): it never waits for another
+read's answer. When the generator cannot keep up (it already has
+``demand.max_in_flight`` reads unanswered, or woke up more than ``DROP_LATE_S`` after the
+instant) the read is counted as dropped, never silently absorbed.
+
+Nothing is logged per read: each read counts into this process's
+:class:`~caucus_rehearsal.rundir.reads.ReadStats` (latency from the due moment, errors,
+staleness against the newest feed version this process has seen:
+:class:`~caucus_rehearsal.rundir.reads.VersionBook`),
+which the master merges into ``reads.jsonl``. Reads are also Locust requests (named by
+endpoint), so Locust's statistics and web UI show them.
+
+This is not a Locust user class: an arrival-rate workload has no users, and each process
+must play exactly its own share, which Locust's user dispatch cannot promise.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gevent
+from gevent.pool import Pool
+from locust.contrib.fasthttp import FastHttpSession
+
+from caucus_rehearsal.rehearsal.adapters.base import HttpCall
+from caucus_rehearsal.rehearsal.arrivals import Arrival, media_arrivals, page_view_arrivals
+from caucus_rehearsal.rehearsal.boundary import adapter_failed, interpret
+from caucus_rehearsal.rehearsal.context import RunContext
+from caucus_rehearsal.rundir.reads import DROP_LATE_S, ReadStats, VersionBook
+from caucus_rehearsal.simulator.demand import scenario_surges
+from caucus_rehearsal.simulator.streams import stream
+
+STOP_WAIT_S = 5.0
+"""Wall seconds the reads in flight get to finish when the process stops."""
+
+class PublicDemand:
+    """This process's share of the public and media demand, played from the night's start
+    (``live.start``) to its end or until :meth:`stop`."""
+
+    def __init__(self, environment: Any, ctx: RunContext) -> None:
+        sc = ctx.scenario
+        self.ctx = ctx
+        self.demand = sc.demand
+        self.stats = ReadStats()
+        self.book = VersionBook()
+        self.etags: dict[int, str] = {}
+        timeout = sc.live.request_timeout * 60
+        self.client = FastHttpSession(
+            base_url=environment.host or "", request_event=environment.events.request,
+            user=None, network_timeout=timeout, connection_timeout=timeout,
+            concurrency=self.demand.max_in_flight, max_retries=0)
+        self.pool = Pool(self.demand.max_in_flight)
+        self.greenlet: gevent.Greenlet | None = None
+        self._arrivals: Iterator[Arrival] | None = None
+        self.broken = False
+        self._page_call: HttpCall | None = None  # the same for every page view
+        try:
+            self._page_call = ctx.adapter.results_call(None)
+        except Exception as exc:  # the boundary: recorded once, and nobody reads
+            self._adapter_failed(exc)
+
+    def _adapter_failed(self, exc: BaseException) -> None:
+        """The adapter raised building a read: the target's protocol error, recorded
+        once; the reads stop."""
+        if self.broken:
+            return
+        self.broken = True
+        adapter_failed(self.ctx.log, "", "reader", "public", exc)
+        if self.greenlet is not None and self.greenlet is not gevent.getcurrent():
+            self.greenlet.kill(block=False)
+
+    def schedule(self) -> Iterator[Arrival]:
+        """Every read this process is due to make, in due order."""
+        ctx, d = self.ctx, self.demand
+        start, end = ctx.clock.t0_wall, ctx.end_wall
+        views = page_view_arrivals(stream(ctx.scenario.seed, "page-views", ctx.worker,
+                                          ctx.workers), ctx.clock, d,
+                                   scenario_surges(ctx.scenario), start, end,
+                                   1.0 / ctx.workers)
+        media = media_arrivals(ctx.scenario.seed, d, start, end, ctx.worker, ctx.workers)
+        return heapq.merge(views, media)
+
+    def start(self) -> None:
+        """Begin playing (in a greenlet of its own); nothing when nobody reads."""
+        if self.demand.active and self.greenlet is None and not self.broken:
+            self.greenlet = gevent.spawn(self.play)
+
+    def play(self) -> None:
+        """Issue every due read at its instant, or count it dropped."""
+        clock = self.ctx.clock
+        self._arrivals = self.schedule()
+        for due, endpoint, poller in self._arrivals:
+            delay = due - time.time()
+            if delay > 0:
+                gevent.sleep(delay)
+            minute = clock.sim(due)
+            if time.time() - due > DROP_LATE_S:
+                self.stats.at(minute, endpoint).drop("late")
+            elif self.pool.full():
+                self.stats.at(minute, endpoint).drop("busy")
+            else:
+                self.pool.spawn(self.read, due, minute, endpoint, poller)
+
+    def stop(self) -> None:
+        """Stop issuing reads; give those in flight :data:`STOP_WAIT_S` to finish. Reads
+        that fell due before now but were never taken up (a generator too busy to get to
+        them) count as dropped late: a shortfall is never silently absorbed."""
+        if self.greenlet is not None:
+            self.greenlet.kill(block=True)
+        now = time.time()
+        if self._arrivals is not None:
+            for due, endpoint, _ in self._arrivals:
+                if due > now:
+                    break
+                self.stats.at(self.ctx.clock.sim(due), endpoint).drop("late")
+            self._arrivals = None
+        self.pool.join(timeout=STOP_WAIT_S)
+        self.pool.kill(block=False)
+
+    def read(self, due: float, minute: float, endpoint: str, poller: int) -> None:
+        """One read, due at wall time ``due`` (simulation minute ``minute``)."""
+        adapter = self.ctx.adapter
+        try:
+            call = self._page_call if endpoint == "results" else \
+                adapter.feed_call(self.etags.get(poller))
+        except Exception as exc:  # the boundary
+            self._adapter_failed(exc)
+            return
+        if call is None or self.broken:
+            return
+        sent = time.time()
+        version: int | None = None
+        not_modified = False
+        with self.client.request(call.method, call.path, name=call.name,
+                                 headers=dict(call.headers), catch_response=True) as resp:
+            done = time.time()
+            status = int(resp.status_code or 0)
+            if status == 0:
+                err = repr(getattr(resp, "error", "")).lower()
+                outcome = "timeouts" if "timeout" in err or "timed out" in err \
+                    else "conn_errors"
+                resp.failure(outcome)
+            else:
+                reply = interpret(adapter, call, status, resp.headers or {},
+                                  resp.content or b"")
+                if reply.outcome == "ok":
+                    outcome = "ok"
+                    resp.success()
+                    version, not_modified = reply.version, status == 304
+                    if reply.etag and poller >= 0:
+                        self.etags[poller] = reply.etag
+                else:
+                    # an answer the adapter cannot read is the target's error too
+                    outcome = "errors" if status >= 500 or reply.outcome == "protocol_error" \
+                        else "rejected"
+                    resp.failure(f"{status} {reply.detail}"[:200])
+        stale = self.book.behind(version, sent) if version is not None else None
+        if version is not None:
+            self.book.saw(version, done)
+        self.stats.at(minute, endpoint).record(
+            outcome, None if status == 0 else done - due, sent - due,
+            stale_s=None if stale is None else stale[0],
+            behind=0 if stale is None else stale[1],
+            versioned=version is not None, not_modified=not_modified)
