@@ -7,8 +7,9 @@ hotline calls record when the pool had to take an announcement late (``late_min`
 ``call`` and ``nuisance`` events). From these:
 
 - the run is **faithful** when request lateness stays within :data:`LATE_P99_BOUND_MIN`
-  simulated minutes at the 99th percentile and the hotline pool took at most
-  :data:`POOL_LATE_BOUND` of the calls late;
+  simulated minutes at the 99th percentile, the hotline pool took at most
+  :data:`POOL_LATE_BOUND` of the calls late, and the load generator kept up with the
+  public's reads (``reports/public.py``, ``reads_delivered``);
 - a gate is judged (pass or fail) only when its result cannot be an artefact of the
   load generator: always when the run is faithful; otherwise by the rules of its metric's
   kind (:data:`~caucus_rehearsal.simulator.gates.METRIC_KINDS`, :func:`judge`); else it is

@@ -2,11 +2,13 @@
 steps and outcomes of ``events.jsonl`` (docs/run-directory.md).
 
 The app's steps are the model's (:data:`caucus_rehearsal.simulator.plan.APP_STEPS`): the
-live rehearsal replays the model's night, so its records use the model's names.
+live rehearsal replays the model's night, so its records use the model's names; the
+adversaries' are the attacks' (:data:`caucus_rehearsal.attacks.ATTACKS`).
 """
 
 from __future__ import annotations
 
+from caucus_rehearsal.attacks import ATTACKS
 from caucus_rehearsal.simulator.plan import APP_STEPS
 
 # ---- files ------------------------------------------------------------------------------
@@ -46,7 +48,8 @@ HOTLINE_STEPS = ("call", "hold", "report")
 PAPER_STEPS = ("delivered",)
 OTHER_STEPS = ("operator_login", "gave_up", "adapter")
 """``adapter``: the target's adapter raised while building a request (a protocol error)."""
-ADVERSARY_STEPS = ("bad_pin", "replay", "cross_precinct", "malformed", "nuisance")
+ADVERSARY_STEPS = (*ATTACKS, "nuisance")
+"""The attacks (``caucus_rehearsal.attacks``) and the nuisance callers."""
 STEPS = (*APP_STEPS, *HOTLINE_STEPS, *PAPER_STEPS, *OTHER_STEPS, *ADVERSARY_STEPS)
 
 FINAL_STEPS: dict[str, str] = {"app": "final", "hotline": "report", "paper": "delivered"}
