@@ -20,7 +20,9 @@ When the night stops (:meth:`drain` at ``test_stopping``, :meth:`finish` at
 ``test_stop``) it asks every process to stop its reads and send what it holds, waits for
 their answers (at most :data:`DRAIN_S`), takes a last full snapshot, reads the target's
 audit trail and writes ``run.json``'s end: ``complete`` when every chair finished or the
-night's end was reached, ``interrupted`` otherwise.
+night's end was reached, ``interrupted`` otherwise. Locust quitting while it stops (a
+SIGTERM after ``--run-time`` began the stop: Locust then never fires ``test_stop``) waits
+for that end to be written (:meth:`close`).
 
 A write that fails (a full disk) stops the process with one line (:mod:`.failures`,
 exit 3); nothing more is written but ``run.json``'s end (``aborted``, ``disk full:
@@ -79,6 +81,8 @@ CHECK_S = 1.0
 """Wall seconds between two looks for lost workers."""
 DRAIN_S = 15.0
 """Wall seconds the master waits for every process's last records at the end."""
+CLOSE_S = 30.0
+"""Wall seconds Locust quitting waits at most for the last snapshot and audit trail."""
 
 
 @dataclass(slots=True)
@@ -124,6 +128,10 @@ class RunRecorder:
         self._snaps: AppendLog | None = None
         self._greenlets: list[gevent.Greenlet] = []
         self._drained = Event()
+        self._draining = False
+        self._ended = Event()
+        """Set when no night is open or its end is written."""
+        self._ended.set()
         self._ticket = 0
         self._reads_changed = False
         self._finished = True
@@ -163,6 +171,7 @@ class RunRecorder:
         self._events = AppendLog(run_dir / EVENTS_FILE)
         self._snaps = AppendLog(run_dir / SNAPSHOTS_FILE)
         self._finished = False
+        self._ended.clear()
         httpx = _httpx()
         timeout = max(5.0, sc.live.request_timeout * 60)
         self.client = httpx.Client(base_url=self.env.host or "", timeout=timeout)
@@ -340,21 +349,44 @@ class RunRecorder:
 
     # ---- the end -----------------------------------------------------------------------------
     def drain(self) -> None:
-        """Ask every process to stop its reads and send what it holds; wait for them."""
+        """Ask every process to stop its reads and send what it holds; wait for them (a
+        second call while a drain is under way waits for the same answers)."""
         if self._finished:
             return
-        self._ticket += 1
-        self._drained.clear()
-        for w in self._live_workers():
-            self._tally(w).flushed = False
-        self.env.runner.send_message(FLUSH_MESSAGE, {"ticket": self._ticket})
-        self._drained.wait(timeout=DRAIN_S)
+        if self._draining:
+            self._drained.wait(timeout=DRAIN_S)
+            return
+        self._draining = True
+        try:
+            self._ticket += 1
+            self._drained.clear()
+            for w in self._live_workers():
+                self._tally(w).flushed = False
+            self.env.runner.send_message(FLUSH_MESSAGE, {"ticket": self._ticket})
+            self._drained.wait(timeout=DRAIN_S)
+        finally:
+            self._draining = False
+
+    def close(self) -> None:
+        """Locust is quitting: end the night now, or wait for the end under way to be
+        written (at most :data:`DRAIN_S` plus :data:`CLOSE_S`)."""
+        if self._finished:
+            self._ended.wait(timeout=DRAIN_S + CLOSE_S)
+            return
+        self.drain()
+        self.finish()
 
     def finish(self) -> None:
         """The night is over: last snapshot, audit trail, reads and ``run.json``'s end."""
         if self._finished or self.run_dir is None:
             return
         self._finished = True
+        try:
+            self._close_night()
+        finally:
+            self._ended.set()
+
+    def _close_night(self) -> None:
         for g in self._greenlets:
             g.kill(block=False)
         try:

@@ -14,7 +14,7 @@ importing this module registers the listeners:
   (:mod:`.public`);
 - ``report_to_master`` (worker): its reads since the last report;
 - ``test_stopping`` / ``test_stop`` (master or local): every process's last records,
-  then the run directory's end;
+  then the run directory's end; ``quitting``: that end written before the process exits;
 - each process stops its part when its chairs are done; the master (or local runner)
   quits when every process's chairs are done (in the web UI: stops, ready for a restart);
 - a process that cannot set up its part or write its records stops itself with one
@@ -301,6 +301,15 @@ def _on_stop(environment: Any, **_: Any) -> None:
     recorder = state_of(environment).recorder
     if recorder is not None:
         recorder.finish()
+
+
+@events.quitting.add_listener  # type: ignore[untyped-decorator]
+def _on_quitting(environment: Any, **_: Any) -> None:
+    """Locust quits (SIGTERM, the end of ``--run-time``): the run's end is written first,
+    also when the stop was already under way (Locust then skips ``test_stop``)."""
+    recorder = state_of(environment).recorder
+    if recorder is not None:
+        recorder.close()
 
 
 @events.spawning_complete.add_listener  # type: ignore[untyped-decorator]
