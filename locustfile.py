@@ -8,7 +8,7 @@ and the media's reads beside them (an open workload each process plays: no user 
 
 The master (or the single process) writes the whole run directory (--run-dir); workers
 send it their records over Locust's messages and need no file of the master's. The users
-live in caucus_rehearsal/rehearsal/ (users.py, chair.py, extras.py, public.py); the
+live in caucus_rehearsal/rehearsal/ (users.py, chair.py, adversaries.py, public.py); the
 custom arguments (--scenario, --speed, --set, --provision, ...) are documented in
 caucus_rehearsal/rehearsal/options.py. ``rehearse run`` drives the same users and adds
 the reference server, the expected band and the report.

@@ -22,6 +22,7 @@ from caucus_rehearsal.rehearsal.context import RunContext
 from caucus_rehearsal.rehearsal.hotline_link import HotlinePhone
 from caucus_rehearsal.rehearsal.night import wrong_pin
 from caucus_rehearsal.rehearsal.send import send
+from caucus_rehearsal.rundir.vocab import FAILED_OUTCOMES
 from caucus_rehearsal.simulator.plan import ChairPlan
 from caucus_rehearsal.simulator.streams import stream
 
@@ -29,6 +30,9 @@ EARLY_SPREAD_MIN = 1.0
 """Simulated minutes over which chairs ready before the live window are spread."""
 OPERATOR_TRIES = 3
 """Times an operator re-sends a report that failed for a server error or timeout."""
+OPERATOR_RETRIES_ON = (FAILED_OUTCOMES - {"protocol_error"}) | {"unauthorized"}
+"""An operator re-sends after a failure of the target that may pass (not an answer the
+adapter cannot read), and after a refused session (with a fresh sign-in)."""
 
 
 def start_moment(ctx: RunContext, plan: ChairPlan) -> float:
@@ -168,7 +172,7 @@ def _operator_enters(client: Any, ctx: RunContext, operator: str, plan: ChairPla
                     channel=channel, attempt=attempt, payload=keyed, operator=operator,
                     ready_wall=ready)
         s, ready, outcome = s + sent.took_min, sent.done_wall, sent.reply.outcome
-        if outcome not in ("error", "timeout", "conn_error", "unauthorized"):
+        if outcome not in OPERATOR_RETRIES_ON:
             break
     return outcome, s
 

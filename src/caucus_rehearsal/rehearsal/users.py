@@ -358,7 +358,7 @@ class ChairUser(FastHttpUser):
         raise StopUser()
 
 
-from caucus_rehearsal.rehearsal.extras import (  # noqa: E402
+from caucus_rehearsal.rehearsal.adversaries import (  # noqa: E402
     NUISANCE_PARTY,
     AdversaryUser,
 )

@@ -28,9 +28,6 @@ from caucus_rehearsal.attacks import HONEST
 from caucus_rehearsal.errors import TargetProtocolError, TargetUnreachable
 from caucus_rehearsal.published import CONTRACT_V1_PUBLISHES
 
-APP_STEPS = ("attendance", "first", "final", "photo")
-"""The app's data steps after sign-in, in order."""
-
 
 @dataclass(frozen=True, slots=True)
 class HttpCall:
@@ -114,7 +111,9 @@ class TargetAdapter:
 
     def chair_step(self, step: str, unit_id: str, token: str, tally: Mapping[str, Any],
                    key: str) -> HttpCall:
-        """One app data step (``APP_STEPS``); ``key`` is the idempotency key of this data."""
+        """One app data step after sign-in (``attendance``, ``first``, ``final``, ``photo``:
+        :data:`caucus_rehearsal.rundir.vocab.APP_DATA_STEPS`); ``key`` is the idempotency
+        key of this data."""
         raise NotImplementedError
 
     def operator_login(self, operator_id: str, password: str) -> HttpCall:

@@ -1,4 +1,7 @@
-"""The adversaries of ``[adversaries]``: everyone who is not a chair reporting honestly."""
+"""The adversaries of ``[adversaries]``: everyone who is not a chair reporting honestly
+(the attacks of :data:`caucus_rehearsal.attacks.ATTACKS`, a brute-force PIN guesser and
+nuisance callers tying up the hotline). The public's and the media's reads are not
+adversaries: :mod:`.public`."""
 
 from __future__ import annotations
 
