@@ -14,7 +14,7 @@ import pytest
 from caucus_rehearsal.errors import TargetProtocolError, TargetUnreachable
 from caucus_rehearsal.published import loads_counting_duplicates, shape_problem
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall, Reply
-from caucus_rehearsal.rehearsal.adapters.v1 import ContractV1Adapter
+from caucus_rehearsal.rehearsal.adapters.v1 import ContractV1Adapter, feed_version
 from caucus_rehearsal.rehearsal.boundary import Boundary, interpret
 
 CANDS = ["A", "B"]
@@ -150,3 +150,10 @@ def test_an_attack_keeps_its_request_step_and_says_its_intent() -> None:
     assert (stored.outcome, stored.replayed, again.replayed) == ("ok", True, False)
     honest = dataclasses.replace(final, intent="honest")
     assert ad.interpret(honest, 201, {}, b"{}").replayed is None
+
+
+def test_the_feed_version_is_read_from_plain_weak_and_gzip_etags() -> None:
+    # docs/contract.md: "<db_id>-<version>", "-gzip" appended on a gzip-encoded body.
+    assert [feed_version(t) for t in ('"a1b2-7"', 'W/"a1b2-7"', '"a1b2-7-gzip"',
+                                      '"a1b2"', '"a1b2-gzip"', None)] == [7, 7, 7, None,
+                                                                          None, None]

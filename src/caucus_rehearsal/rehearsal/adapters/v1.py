@@ -218,8 +218,10 @@ def _versioned(summary: Mapping[str, Any], detail: object) -> bool:
 
 
 def feed_version(etag: str | None) -> int | None:
-    """The feed version in a contract v1 ETag (``"<db_id>-<version>"``), or None."""
+    """The feed version in a contract v1 ETag (``"<db_id>-<version>"``, with the suffix
+    ``-gzip`` on a gzip-encoded body: docs/contract.md), or None."""
     if not etag:
         return None
-    tail = etag.strip().removeprefix("W/").strip('"').rpartition("-")[2]
+    core = etag.strip().removeprefix("W/").strip('"').removesuffix("-gzip")
+    tail = core.rpartition("-")[2]
     return int(tail) if tail.isdigit() else None
