@@ -27,12 +27,13 @@ def rehearse(out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], P
 
 
 def test_reads_are_aggregated_and_the_ottawa_failure_is_named(tmp_path: Path) -> None:
-    # A processing capacity of 2 requests at a time, each held 20 ms: 100 requests a
-    # second shared by the chairs' uploads and the public's reads; the surge after the
-    # 20:30 release brings 300 reads a second.
+    # The reference server's Ottawa fault (docs/contract.md): 100 units of work a second
+    # shared by the chairs' uploads (3 each) and the public's reads (1 each), a request
+    # refused after waiting 1 s for its turn; the surge after the 20:30 release brings 300
+    # reads a second.
     sets = [f"--set={s}" for s in RELEASE]
     proc, run_dir = rehearse(tmp_path / "ottawa", *sets, "--speed", "300",
-                             "--server-fault", "capacity:2:1s", "--server-fault", "latency:20ms")
+                             "--server-fault", "shared-capacity:100:1s")
     assert proc.returncode in (0, 1, 4), proc.stdout + proc.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     public = summary["public"]

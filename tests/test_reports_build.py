@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import json
 import math
 from pathlib import Path
@@ -47,6 +48,8 @@ def test_lost_and_altered_precincts_fail_and_are_named(tmp_path: Path) -> None:
                                "P U5 (Adair, U5).")
     html = (b.path / "report.html").read_text()
     assert "P U3 (Adair, U3)" in html and "Verdict: FAIL" in html
+    headings = re.findall(r"<h2>([^<]*)</h2>", html)
+    assert len(headings) == len(set(headings)), headings  # each section once
     with (b.path / "precincts.csv").open(newline="") as fh:
         rows = {r["unit_id"]: r for r in csv.DictReader(fh)}
     assert len(rows) == 8 and rows["U5"]["class"] == "acknowledged_not_published"

@@ -375,9 +375,6 @@ def render(run: RunDir, rec: Reconciliation, gates: list[GateResult], found: lis
               "<h2>Zero state</h2>", _zero_state(rec),
               "<h2>The feed over time</h2>", _feed_over_time(rec),
               "<h2>Hotline</h2>", _hotline(run),
-
-
-              "<h2>Statewide totals</h2>", _statewide(rec), "<h2>Hotline</h2>", _hotline(run),
               "<h2>What the public saw</h2>", _public(view or []),
               "<h2>Schedule fidelity</h2>", _fidelity(fidelity),
               _locust(run), "<h2>Charts</h2>"]
