@@ -13,7 +13,8 @@ import pytest
 
 from caucus_rehearsal.cli import main
 from caucus_rehearsal.reports import build_report
-from caucus_rehearsal.zero_read import FILE, ZeroRead
+from caucus_rehearsal.rundir.vocab import ZERO_STATE_FILE as FILE
+from caucus_rehearsal.rundir.zero import ZeroRead
 from support.rundirs import CANDS, RunBuilder, tally
 
 UNITS = {"U1": tally(100, (60, 40), (58, 42), (2, 2)),

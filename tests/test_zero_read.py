@@ -16,7 +16,7 @@ from caucus_rehearsal.rehearsal.adapters.v1 import TORN_READS, ContractV1Adapter
 from caucus_rehearsal.rehearsal.boundary import Boundary
 from caucus_rehearsal.rehearsal.clock import SimClock
 from caucus_rehearsal.rehearsal.zero_check import read_zero_state
-from caucus_rehearsal.zero_read import ZeroRead
+from caucus_rehearsal.rundir.zero import ZeroRead
 from support.server import ADMIN_H, CANDIDATES, GOOD, client, report_app, roster
 
 ZEROS = {c: 0 for c in CANDIDATES}

@@ -15,7 +15,7 @@ and ``published_at`` beside the totals, and ``channel``, ``version`` and ``revis
 a precinct; ``precincts_version`` when the precinct list came from another state of the
 feed than the totals (a write between the two reads): the list's version, None when the
 target publishes none. ``winner`` when the target names one.
-The zero read alone (``zero_read.py``) adds ``unreported``: the precincts the target
+The zero read alone (``rundir/zero.py``) adds ``unreported``: the precincts the target
 lists as not reporting (its zero rows), id -> data fields as published.
 ``counties`` only when the target publishes county totals; ``duplicates`` (precinct id ->
 times the target listed it, 2 or more) only when it listed a precinct more than once,

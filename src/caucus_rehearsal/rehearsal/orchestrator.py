@@ -285,8 +285,7 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
     update_run_info(p.run_dir, t0_wall=t0, target=target.url, speed=p.speed,
                     reference_server=target.reference,
                     server_faults=list(target.base_faults), status="running", **extra)
-    write_zero_state(p.run_dir,
-                     read_zero_state(adapter, boundary, clock, p.skip_zero_check).as_json())
+    write_zero_state(p.run_dir, read_zero_state(adapter, boundary, clock, p.skip_zero_check))
     bind = parse_bind(gen.bind) if gen.bind else ("127.0.0.1", free_port())
     reach = ("127.0.0.1" if bind[0] in ("0.0.0.0", "::", "") else bind[0], bind[1])
     env = _locust_env(target.url)

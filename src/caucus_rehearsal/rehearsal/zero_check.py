@@ -1,6 +1,6 @@
 """The zero read of ``rehearse run``: the target's published results once, after
 provisioning and before the first report, recorded as ``zero_state.json``
-(:mod:`caucus_rehearsal.zero_read`; ``rehearse report`` judges it)."""
+(:mod:`caucus_rehearsal.rundir.zero`; ``rehearse report`` judges it)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from caucus_rehearsal.published import shape_problem
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
 from caucus_rehearsal.rehearsal.boundary import Boundary
 from caucus_rehearsal.rehearsal.clock import SimClock
-from caucus_rehearsal.zero_read import SKIP_FLAG, ZeroRead
+from caucus_rehearsal.rundir.zero import SKIP_FLAG, ZeroRead
 
 
 def _zero(adapter: TargetAdapter, client: httpx.Client) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from caucus_rehearsal.reports.security import security
 from caucus_rehearsal.reports.target_errors import target_errors
 from caucus_rehearsal.reports.verdict import Verdict
 from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.zero import SKIP_FLAG
 from caucus_rehearsal.simulator.units import format_clock
-from caucus_rehearsal.zero_read import SKIP_FLAG
 
 NAMES_SHOWN = 5
 """Unit names quoted in one finding before '... and N more'."""

@@ -25,8 +25,8 @@ from caucus_rehearsal.reports.public import Window
 from caucus_rehearsal.reports.reconcile import CLASSES, Reconciliation
 from caucus_rehearsal.reports.security import security
 from caucus_rehearsal.rundir.reader import RunDir
+from caucus_rehearsal.rundir.zero import SKIP_FLAG
 from caucus_rehearsal.simulator.units import format_clock
-from caucus_rehearsal.zero_read import SKIP_FLAG
 
 ROWS_OPEN = 20
 """Rows of each class's table shown open; the rest are in a collapsed ``<details>``."""

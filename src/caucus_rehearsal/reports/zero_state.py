@@ -3,7 +3,7 @@
 Before the first report a results feed must show the whole roster with nothing in it, in
 the format of the live feed (Arizona publishes a "zero file" in election night's own
 format; AP returns its test feeds to zero). ``rehearse run`` records one read of the
-published results after provisioning (``zero_state.json``, :mod:`caucus_rehearsal.zero_read`);
+published results after provisioning (``zero_state.json``, :mod:`caucus_rehearsal.rundir.zero`);
 this module checks it against the roster:
 
 - **every unit listed**: each unit of the roster is among the precincts the target lists,
@@ -26,16 +26,14 @@ recorded none (plain Locust, a run directory from before the zero read).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from caucus_rehearsal.errors import InputFileError
 from caucus_rehearsal.published import DATA_FIELDS, TOTAL_FIELDS
-from caucus_rehearsal.rundir.reader import RunDir, iter_snapshots
+from caucus_rehearsal.rundir.reader import RunDir, iter_snapshots, read_zero_state
+from caucus_rehearsal.rundir.zero import SKIP_FLAG
 from caucus_rehearsal.simulator.units import format_clock
-from caucus_rehearsal.zero_read import FILE, SKIP_FLAG, ZeroRead
 
 METRIC = "zero_state_errors"
 
@@ -75,18 +73,6 @@ class ZeroState:
         """The ``zero_state_errors`` metric (0 when not measured)."""
         return (len(self.missing) + len(self.leftovers) + len(self.outside)
                 + len(self.totals) + len(self.format) + bool(self.failed))
-
-
-def read_zero(run: RunDir) -> ZeroRead | None:
-    """The run's ``zero_state.json`` (None: not recorded); :class:`InputFileError` when
-    it is not a zero read."""
-    path = run.path / FILE
-    if not path.exists():
-        return None
-    try:
-        return ZeroRead.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputFileError(f"{path}: not a zero read ({exc})") from None
 
 
 def _number(v: object) -> float | None:
@@ -169,7 +155,7 @@ def _differs(part: object, live: dict[str, object], fields: tuple[str, ...]) -> 
 
 def check(run: RunDir) -> ZeroState:
     """Judge the run's zero read against its roster (``truth.jsonl``)."""
-    read = read_zero(run)
+    read = read_zero_state(run.path)
     if read is None:
         return ZeroState(recorded=False)
     if read.skipped:

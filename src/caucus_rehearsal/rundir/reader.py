@@ -30,7 +30,9 @@ from caucus_rehearsal.rundir.vocab import (
     RUN_FILE,
     SNAPSHOTS_FILE,
     TRUTH_FILE,
+    ZERO_STATE_FILE,
 )
+from caucus_rehearsal.rundir.zero import ZeroRead
 
 
 @dataclass(slots=True)
@@ -354,3 +356,15 @@ def read_run_dir(path: Path) -> RunDir:
                   locust_stats=stats, reads=read_reads(path / READS_FILE, truncated),
                   group_sde=group_sde(head.roster, truth),
                   ratios=county_ratios(head.roster), truncated=truncated, missing=missing)
+
+
+def read_zero_state(run_dir: Path) -> ZeroRead | None:
+    """The run's ``zero_state.json`` (None: not recorded); :class:`InputFileError` when
+    it is not a zero read."""
+    path = run_dir / ZERO_STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        return ZeroRead.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputFileError(f"{path}: not a zero read ({exc})") from None

@@ -34,6 +34,7 @@ from caucus_rehearsal.rundir.vocab import (
     TRUTH_FILE,
     ZERO_STATE_FILE,
 )
+from caucus_rehearsal.rundir.zero import ZeroRead
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 """One encoder for every line: ``json.dumps`` with options builds a new one per call."""
@@ -165,10 +166,10 @@ def write_audit(run_dir: Path, items: Iterable[dict[str, Any]]) -> None:
     write_jsonl(run_dir / AUDIT_FILE, items)
 
 
-def write_zero_state(run_dir: Path, doc: dict[str, Any]) -> None:
+def write_zero_state(run_dir: Path, zero: ZeroRead) -> None:
     """``zero_state.json``: the zero read before the night (``rehearse run``), compact
     (a state's zero rows)."""
-    write_json(run_dir / ZERO_STATE_FILE, doc, compact=True)
+    write_json(run_dir / ZERO_STATE_FILE, zero.as_json(), compact=True)
 
 
 def write_reads(run_dir: Path, stats: ReadStats) -> None:

@@ -1,9 +1,11 @@
-"""The zero read: what the target published before the night (the run directory's
-``zero_state.json``, docs/run-directory.md).
+"""The zero read's record: what the target published before the night (the run
+directory's ``zero_state.json``, docs/run-directory.md).
 
 ``rehearse run`` reads the target's published results once after provisioning it and
 before the first report, through the same adapter call shape as the live snapshots
-(:meth:`TargetAdapter.zero_state`), and records it here; ``rehearse report`` judges it
+(:meth:`TargetAdapter.zero_state`, ``rehearsal/zero_check.py``), and writes it with
+:func:`~caucus_rehearsal.rundir.writer.write_zero_state`; ``rehearse report`` reads it
+with :func:`~caucus_rehearsal.rundir.reader.read_zero_state` and judges it
 (``reports/zero_state.py``). One JSON object::
 
     {"skipped": false, "fetched_wall": 1790000000.0, "sim_min": -30.4, "status": 200,
@@ -20,9 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-FILE = "zero_state.json"
-"""The zero read's file in a run directory."""
 
 SKIP_FLAG = "--skip-zero-check"
 """The ``rehearse run`` option that skips the zero read (for targets that cannot show a
