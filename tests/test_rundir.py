@@ -18,7 +18,14 @@ from caucus_rehearsal.rundir.reads import (
     staleness_p_s,
 )
 from caucus_rehearsal.rundir.vocab import APP_DATA_STEPS, DATA_STEPS, FINAL_STEPS
-from caucus_rehearsal.rundir.writer import AppendLog, end_run, read_run_info, write_reads
+from caucus_rehearsal.rundir.writer import (
+    AppendLog,
+    end_run,
+    read_run_info,
+    write_json,
+    write_jsonl,
+    write_reads,
+)
 from caucus_rehearsal.simulator.plan import APP_STEPS
 
 
@@ -138,3 +145,26 @@ def test_a_bad_reads_line_names_the_file(tmp_path: Path) -> None:
     path.write_text('{"bin": 0}\n{"bin": 1, "endpoint": "results", "due": "x"}\n')
     with pytest.raises(InputFileError, match=r"reads\.jsonl"):
         read_reads(path, [])
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_write_on_a_full_disk_names_its_file_and_leaves_no_tmp(tmp_path: Path) -> None:
+    # /dev/full fails every write with ENOSPC, at flush: an OSError that names no file.
+    for name, write in (("a.json", lambda p: write_json(p, {"x": 1})),
+                        ("b.jsonl", lambda p: write_jsonl(p, [{"x": 1}]))):
+        path = tmp_path / name
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.symlink_to("/dev/full")
+        with pytest.raises(OSError) as caught:
+            write(path)
+        assert caught.value.filename == str(path) and "space" in str(caught.value.strerror)
+        assert not tmp.exists() and not tmp.is_symlink() and not path.exists()
+    log = AppendLog(tmp_path / "c.jsonl")
+    log.path.unlink()
+    (tmp_path / "c.jsonl").symlink_to("/dev/full")
+    full = AppendLog(tmp_path / "c.jsonl")
+    with pytest.raises(OSError) as caught:
+        full.write({"x": 1})
+    assert caught.value.filename == str(tmp_path / "c.jsonl")
+    log.close()
+    full.close()

@@ -67,10 +67,18 @@ def write_json(path: Path, doc: Any, *, compact: bool = False) -> None:
     text = _ENCODER.encode(doc) if compact else json.dumps(doc, indent=2, allow_nan=False)
     try:
         tmp.write_text(text + "\n", encoding="utf-8")
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise
+        raise _named(exc, path) from None
     tmp.replace(path)
+
+
+def _named(exc: BaseException, path: Path) -> BaseException:
+    """``exc``, naming ``path`` when it is an ``OSError`` that names no file (a write that
+    failed at flush: a full disk)."""
+    if isinstance(exc, OSError) and not exc.filename:
+        return OSError(exc.errno, exc.strerror, str(path))
+    return exc
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -80,9 +88,9 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
         with tmp.open("w", encoding="utf-8") as fh:
             for row in rows:
                 fh.write(encode_line(row))
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise
+        raise _named(exc, path) from None
     tmp.replace(path)
 
 
@@ -147,7 +155,10 @@ def write_start(run_dir: Path, scenario_file: Path, roster: dict[str, Any],
     before Locust starts, so that a run stopped before the night still has them) is kept."""
     write_run_info(run_dir, run)
     if not (run_dir / SCENARIO_FILE).exists():
-        shutil.copyfile(scenario_file, run_dir / SCENARIO_FILE)
+        try:
+            shutil.copyfile(scenario_file, run_dir / SCENARIO_FILE)
+        except OSError as exc:
+            raise _named(exc, run_dir / SCENARIO_FILE) from None
     if not (run_dir / ROSTER_FILE).exists():
         write_json(run_dir / ROSTER_FILE, roster)
     if not (run_dir / TRUTH_FILE).exists():
