@@ -33,9 +33,14 @@ def published(adapter: TargetAdapter, client: httpx.Client,
     return new_tag, results
 
 
+Snapshot = tuple[str | None, str, dict[str, Any] | None, TargetError | None]
+"""(new tag, the ``snapshots.jsonl`` line, its fresh results if any, the protocol error
+that must end the run)."""
+
+
 def snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: str | None,
-             force: bool) -> tuple[str | None, str, TargetError | None]:
-    """(new tag, the ``snapshots.jsonl`` line, the protocol error that must end the run)."""
+             force: bool) -> Snapshot:
+    """One read of the published results (conditional on ``tag`` unless ``force``)."""
     now = time.time()
     line: dict[str, Any] = {"fetched_wall": round(now, 3), "sim_min": round(clock.sim(now), 3)}
     failure: TargetError | None = None
@@ -43,7 +48,8 @@ def snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: s
         new_tag, results = boundary.call("snapshot", published, adapter, boundary.client,
                                          None if force else tag)
         line.update(status=304 if results is None else 200, results=results)
-        return new_tag, json.dumps(line, separators=(",", ":"), allow_nan=False), None
+        return (new_tag, json.dumps(line, separators=(",", ":"), allow_nan=False), results,
+                None)
     except TargetError as exc:
         line.update(status=0, results=None, detail=str(exc)[:200])
         if exc.record is not None and exc.record.get("kind") == "protocol":
@@ -54,7 +60,7 @@ def snapshot(adapter: TargetAdapter, boundary: Boundary, clock: SimClock, tag: s
                                       record=problem.as_json())
         line.update(status=0, results=None, detail=str(failure)[:200],
                     protocol_error=failure.record)
-    return tag, json.dumps(line, separators=(",", ":")), failure
+    return tag, json.dumps(line, separators=(",", ":")), None, failure
 
 
 def audit_trail(adapter: TargetAdapter, boundary: Boundary, requests: int,

@@ -18,7 +18,8 @@ plays:
 
 When the night stops (:meth:`drain` at ``test_stopping``, :meth:`finish` at
 ``test_stop``) it asks every process to stop its reads and send what it holds, waits for
-their answers (at most :data:`DRAIN_S`), takes a last full snapshot, reads the target's
+their answers (at most :data:`DRAIN_S`), reads the final state of the published results
+(again while it shows the feed gone back: :mod:`.final_read`), reads the target's
 audit trail and writes ``run.json``'s end: ``complete`` when every chair finished or the
 night's end was reached, ``interrupted`` otherwise. Locust quitting while it stops (a
 SIGTERM after ``--run-time`` began the stop: Locust then never fires ``test_stop``) waits
@@ -48,6 +49,7 @@ from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
 from caucus_rehearsal.rehearsal.boundary import Boundary
 from caucus_rehearsal.rehearsal.clock import SimClock
+from caucus_rehearsal.rehearsal.final_read import FeedHigh, read_final
 from caucus_rehearsal.rehearsal.hotline_link import PoolKeeper
 from caucus_rehearsal.rehearsal.night import Night, owners, write_night
 from caucus_rehearsal.rehearsal.observe import audit_trail, snapshot
@@ -166,6 +168,9 @@ class RunRecorder:
         write_night(run_dir, night, resolve(opts.scenario), run)
         self.run = run
         self.reads = ReadStats()
+        self.high = FeedHigh()
+        """The most the feed showed during the night (the final read must not catch it
+        gone back: :mod:`.final_read`)."""
         self.tallies = {}
         self.lost, self._lost_ids = [], set()
         self._events = AppendLog(run_dir / EVENTS_FILE)
@@ -239,10 +244,13 @@ class RunRecorder:
                 if c.state != "missing" and c.id in runner.worker_indexes]
 
     # ---- while the night plays -------------------------------------------------------------
-    def _snapshot(self, tag: str | None, force: bool) -> str | None:
-        """One snapshot through the boundary; a protocol error ends the night."""
-        new_tag: str | None
-        new_tag, line, failure = snapshot(self.adapter, self.boundary, self.clock, tag, force)
+    def _snapshot(self, tag: str | None,
+                  force: bool) -> tuple[str | None, dict[str, Any] | None, bool]:
+        """One snapshot through the boundary: (new tag, its fresh results, whether it was
+        the target's protocol error, which ends the night)."""
+        new_tag, line, results, failure = snapshot(self.adapter, self.boundary, self.clock,
+                                                   tag, force)
+        self.high.see(results)
         if self._snaps is not None and self.write_error is None:
             try:
                 self._snaps.write_lines((line + "\n").encode("utf-8"))
@@ -250,7 +258,7 @@ class RunRecorder:
                 self._failed(exc)
         if failure is not None:
             self._broken(failure)
-        return new_tag
+        return new_tag, results, failure is not None
 
     def _broken(self, failure: TargetError) -> None:
         """The target broke the contract: keep where, and end the night (aborted)."""
@@ -271,7 +279,7 @@ class RunRecorder:
     def _snapshots(self, every: float) -> None:
         tag: str | None = None
         while self.target_error is None and self.write_error is None:
-            tag = self._snapshot(tag, force=False)
+            tag = self._snapshot(tag, force=False)[0]
             gevent.sleep(every)
 
     def status(self) -> dict[str, Any]:
@@ -404,7 +412,8 @@ class RunRecorder:
         """The last snapshot, the audit trail and the reads."""
         assert self.run_dir is not None
         self._pull_local_reads()
-        self._snapshot(None, force=True)
+        # The final state: read again while it shows the feed gone back (.final_read).
+        read_final(lambda: self._snapshot(None, force=True)[1:], self.high, gevent.sleep)
         if self.write_error is not None:
             return
         requests = int(sum(t.counters.get("requests", 0) for t in self.tallies.values()))
