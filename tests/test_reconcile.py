@@ -54,6 +54,30 @@ def test_acknowledged_but_not_published_is_data_loss(tmp_path: Path) -> None:
     assert rec.counts["acknowledged_not_published"] == 1
 
 
+def test_acknowledged_after_the_last_read_of_a_stopped_run_is_not_data_loss(
+        tmp_path: Path) -> None:
+    # A run stopped early (a full disk, a second signal) read the feed last at 100; U2's
+    # acknowledgement came later, so nothing shows whether the target published it.
+    # A complete run still counts it as lost.
+    b = RunBuilder(tmp_path / "run")
+    b.unit("U1", T1)
+    b.unit("U2", T2)
+    b.unit("U3", T3)
+    b.ack("U1", T1, sim_min=90.0)
+    b.ack("U2", T2, sim_min=110.0)
+    b.ack("U3", T3, sim_min=95.0)
+    b.snapshot(100.0, {"U1": T1})
+    rec = reconcile(read_run_dir(b.write(status="aborted")))
+    assert [u.klass for u in rec.units] == [
+        "published_correctly", "acknowledged_unread", "acknowledged_not_published"]
+    u2 = rec.units[1]
+    assert u2.reason == ("acknowledged via hotline at 20:50, after the last read of the "
+                         "published results (20:40): the run stopped before it could check it")
+    assert not u2.data_lost and not u2.mismatched
+    complete = reconcile(read_run_dir(b.write(status="complete")))
+    assert complete.units[1].klass == "acknowledged_not_published"
+
+
 def test_published_then_withdrawn_counts_as_lost(tmp_path: Path) -> None:
     b = RunBuilder(tmp_path / "run")
     b.unit("U1", T1)
@@ -238,7 +262,7 @@ def test_every_class_has_a_case_here() -> None:
         "published_correctly", "acknowledged_not_published", "published_altered",
         "published_wrong_precinct", "overwritten_by_attacker", "worksheet_error_published",
         "keyed_differently", "published_different", "worksheet_error_caught",
-        "never_acknowledged", "not_played"}
+        "acknowledged_unread", "never_acknowledged", "not_played"}
 
 
 def test_each_class_is_a_gate_metric_in_the_same_words() -> None:

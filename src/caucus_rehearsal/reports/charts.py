@@ -23,8 +23,8 @@ CLASS_COLOURS = {
     "published_altered": "#e53935", "published_wrong_precinct": "#6a1b9a",
     "overwritten_by_attacker": "#4a148c", "worksheet_error_published": "#ad1457",
     "keyed_differently": "#ffb300", "published_different": "#ef6c00",
-    "worksheet_error_caught": "#0277bd", "never_acknowledged": "#757575",
-    "not_played": "#bdbdbd",
+    "worksheet_error_caught": "#0277bd", "acknowledged_unread": "#9e9e9e",
+    "never_acknowledged": "#757575", "not_played": "#bdbdbd",
 }
 CHANNEL_COLOURS = {"app": "#1565c0", "hotline": "#f9a825", "paper": "#6d4c41"}
 

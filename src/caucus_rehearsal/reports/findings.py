@@ -130,7 +130,7 @@ def consistency_findings(rec: Reconciliation) -> list[Finding]:
 CLASS_RANKS = {"acknowledged_not_published": 2, "overwritten_by_attacker": 2,
                "published_altered": 3, "published_wrong_precinct": 3,
                "worksheet_error_published": 7, "keyed_differently": 7,
-               "published_different": 7, "never_acknowledged": 8,
+               "published_different": 7, "acknowledged_unread": 8, "never_acknowledged": 8,
                "worksheet_error_caught": 9}
 """How serious a finding about each class of units is (lower: more); the precincts
 published correctly are said last."""

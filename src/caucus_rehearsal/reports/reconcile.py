@@ -22,13 +22,16 @@ unit gets exactly one class (:data:`CLASSES`, defined with its words and gate me
 6. acknowledged as an operator keyed it, which differs from the worksheet (a hotline
    typo), and published so -> ``keyed_differently``;
 7. any other published difference from the truth -> ``published_different``;
-8. not published but acknowledged -> ``acknowledged_not_published`` (data loss);
-9. not acknowledged, the worksheet is wrong and the target rejected it ->
-   ``worksheet_error_caught``;
-10. not acknowledged, and its chair was not played to the end because the load generator
+8. not published but acknowledged, in a run that stopped early (interrupted, aborted) after
+   the last readable snapshot -> ``acknowledged_unread`` (not judged: nothing read the
+   published results after it);
+9. not published but acknowledged -> ``acknowledged_not_published`` (data loss);
+10. not acknowledged, the worksheet is wrong and the target rejected it ->
+    ``worksheet_error_caught``;
+11. not acknowledged, and its chair was not played to the end because the load generator
     playing it was lost (``run.json`` ``lost_workers``) -> ``not_played``: the rehearsal
     cannot say anything of the target for it;
-11. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
+12. otherwise ``never_acknowledged`` (gave up, on hold, paper pending...).
 
 A satellite's SDE is its group's state delegates shared by attendance among the group's
 satellites that have reported (``rules.satellite_sde``), so while some are unpublished
@@ -57,6 +60,7 @@ from caucus_rehearsal.rundir.reader import RunDir
 from caucus_rehearsal.rundir.records import Json
 from caucus_rehearsal.rundir.vocab import DATA_STEPS, FINAL_STEPS
 from caucus_rehearsal.simulator.gates import UNIT_CLASSES
+from caucus_rehearsal.simulator.units import format_clock
 
 CLASSES = UNIT_CLASSES
 """Every reconciliation class, in the order reports list them, with its words."""
@@ -93,8 +97,10 @@ class UnitResult:
     @property
     def data_lost(self) -> bool:
         """Acknowledged but not published exactly as acknowledged, and not because an
-        attacker overwrote it (the ``data_loss`` gate)."""
-        return self.ack_min is not None and self.klass != "overwritten_by_attacker" and (
+        attacker overwrote it nor because the run stopped before it could read the feed
+        again (the ``data_loss`` gate)."""
+        return self.ack_min is not None \
+            and self.klass not in ("overwritten_by_attacker", "acknowledged_unread") and (
             self.published_min is None or bool(self.vs_ack))
 
     @property
@@ -181,10 +187,11 @@ def _why_not_acknowledged(events: list[Json], partial: bool) -> str:
 def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
               ack: _Ack | None, pub: Json | None, owners: dict[str, set[str]],
               unit_events: list[Json], partial: bool, fields: tuple[str, ...],
-              attack: Json | None) -> tuple[str, str, tuple[Diff, ...], tuple[Diff, ...], str]:
+              attack: Json | None, last_read: float | None
+              ) -> tuple[str, str, tuple[Diff, ...], tuple[Diff, ...], str]:
     """(class, reason, vs_truth, vs_ack, published_as) of one unit, comparing only the
     ``fields`` the target publishes; ``attack``: the first attacker's write to it the
-    target accepted."""
+    target accepted; ``last_read``: the moment of the last readable snapshot (None: none)."""
     ws_wrong = ws is not None and not same(truth, ws, KEY_FIELDS)
     reported = tuple(f for f in KEY_FIELDS if f in fields)
     if pub is not None:
@@ -219,6 +226,12 @@ def _classify(uid: str, truth: Json, ws: Json | None, ws_error: str | None,
                     f"{vs_truth[0].text()}", vs_truth, (), "")
         return ("published_different", f"published differs from the truth: "
                 f"{vs_truth[0].text()}", vs_truth, (), "")
+    if ack is not None and partial and (last_read is None or ack.sim_min > last_read):
+        return ("acknowledged_unread",
+                f"acknowledged via {ack.channel} at {format_clock(ack.sim_min)}, after the "
+                "last read of the published results"
+                + (f" ({format_clock(last_read)})" if last_read is not None else "")
+                + ": the run stopped before it could check it", (), (), "")
     if ack is not None:
         return ("acknowledged_not_published",
                 f"acknowledged via {ack.channel} but absent from the published results",
@@ -255,6 +268,7 @@ def reconcile(run: RunDir) -> Reconciliation:
     """Classify every unit of the run and total the statewide results."""
     acks = acknowledged(run.events)
     final, first_seen = run.published.final, run.published.first_seen
+    last_read = run.published.curve[-1][0] if run.published.curve else None
     published: dict[str, Json] = {str(k): v for k, v in (final.get("precincts") or {}).items()
                                   if isinstance(v, dict)}
     fields = tuple(f for f in DATA_FIELDS if f in run.published_fields)
@@ -285,7 +299,7 @@ def reconcile(run: RunDir) -> Reconciliation:
         klass, reason, vs_truth, vs_ack, who = _classify(
             t.unit_id, ref, plan.tally if plan else None, plan.error if plan else None,
             ack, pub, owners, by_unit.get(t.unit_id, []), run.partial, fields,
-            attacked.get(t.unit_id))
+            attacked.get(t.unit_id), last_read)
         if klass == "never_acknowledged" and t.unit_id in not_played:
             klass, reason = "not_played", (f"the load generator playing it (worker "
                                            f"{not_played[t.unit_id]}) was lost mid-run")

@@ -28,6 +28,8 @@ from caucus_rehearsal.simulator.units import format_clock, parse_clock, parse_du
 UNIT_CLASSES: dict[str, str] = {
     "published_correctly": "published exactly as the truth",
     "acknowledged_not_published": "acknowledged by the server but never published (data loss)",
+    "acknowledged_unread": "acknowledged after the run's last read of the published results "
+                           "(the run stopped before it could check them)",
     "published_altered": "published altered or truncated from what the server acknowledged",
     "published_wrong_precinct": "published with another precinct's results",
     "overwritten_by_attacker": "overwritten by an attacker's accepted write",
@@ -121,6 +123,7 @@ METRIC_KINDS: dict[str, str] = {
     "keyed_differently": "modelled",
     "never_acknowledged": "load",
     "not_played": "generator",
+    "acknowledged_unread": "generator",
     "statewide_total_errors": "integrity",
     "county_total_errors": "integrity",
     "phantom_precincts": "integrity",
