@@ -181,3 +181,46 @@ def test_a_worker_killed_mid_run_leaves_its_units_inconclusive(tmp_path: Path) -
     assert not_played and not_played <= set(lost["units_not_played"])
     for uid in sorted(not_played)[:20]:
         assert uid in reason
+
+
+def test_workers_from_other_machines_join_before_the_night_begins(
+        tmp_path: Path, rehearse_argv: Any) -> None:
+    # `rehearse run --remote-workers 1` and, later, `rehearse worker` from an empty
+    # directory (as on another machine): the night begins once the worker has joined.
+    port = free_port("127.0.0.1")
+    master_dir, worker_dir = tmp_path / "master", tmp_path / "worker"
+    master_dir.mkdir()
+    worker_dir.mkdir()
+    master = subprocess.Popen(
+        rehearse_argv("run", "smoke", "--speed", "600", "--band-runs", "0", "--workers", "0",
+                      "--remote-workers", "1", "--listen", f"127.0.0.1:{port}", "--out",
+                      "runs", *(f"--set={o}" for o in NIGHT)),
+        cwd=master_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker: subprocess.Popen[str] | None = None
+    try:
+        assert master.stdout is not None
+        for line in master.stdout:  # it says where it waits before anything plays
+            if line.startswith("waiting for 1 worker(s)"):
+                break
+        # The worker's machine comes later than the lead a night of local workers gets
+        # (6 s and a bit for smoke: orchestrator.play).
+        time.sleep(8)
+        joined = time.time()
+        worker = subprocess.Popen(rehearse_argv("worker", "--master", f"127.0.0.1:{port}"),
+                                  cwd=worker_dir, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        out, err = master.communicate(timeout=180)
+        assert worker.wait(60) == 0
+    finally:
+        for p in (master, worker):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+    assert master.returncode in (0, 1, 4), out + err
+    (run_dir,) = (master_dir / "runs").iterdir()
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "complete" and run["workers"] == 1
+    assert run["t0_wall"] > joined  # the night began after the worker joined, not before
+    assert list(worker_dir.iterdir()) == []
+    events = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert {e["worker"] for e in events if e["actor"] == "chair"} == {0}

@@ -15,6 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+START_LEAD_S = 3.0
+"""Wall seconds between a start and the night's first minute, at least, when the Locust
+master chooses ``--t0`` (plain Locust, or workers on other machines)."""
+UNITS_PER_LEAD_S = 300
+"""...plus a second per this many units: every process builds its part of the night and
+Locust spawns a chair slot per unit before the first minute."""
+
+
+def start_lead_s(units: int) -> float:
+    """Wall seconds from a start to the night's first minute for a night of ``units``."""
+    return START_LEAD_S + units / UNITS_PER_LEAD_S
+
 
 @dataclass(frozen=True, slots=True)
 class SimClock:

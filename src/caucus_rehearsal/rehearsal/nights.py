@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from caucus_rehearsal.errors import UsageError
+from caucus_rehearsal.rehearsal.clock import start_lead_s
 from caucus_rehearsal.rehearsal.process_state import state_of
 from caucus_rehearsal.rundir.vocab import EVENTS_FILE
 from caucus_rehearsal.rundir.writer import new_run_dir
 
 RUNS_ROOT = Path("runs")
 """Where a night's run directory is made when ``--run-dir`` is not given."""
-START_LEAD_S = 3.0
-"""Wall seconds between a start and the night's first minute when ``--t0`` is unset."""
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +48,10 @@ def check_options(environment: Any) -> None:
                                               ("--t0", bool(opts.t0))) if given)
 
 
-def begin(environment: Any, scenario_name: str) -> bool:
+def begin(environment: Any, scenario_name: str, units: int = 0) -> bool:
     """At each start (master or local): set up the next night in ``--night``, ``--run-dir``
-    and ``--t0``; False (night 0, the runner stopping) when a restart is refused."""
+    and ``--t0`` (:func:`~.clock.start_lead_s` of its ``units`` from now); False (night 0,
+    the runner stopping) when a restart is refused."""
     opts = environment.parsed_options
     st = state_of(environment)
     if st.starts:  # a restart
@@ -69,7 +69,7 @@ def begin(environment: Any, scenario_name: str) -> bool:
     if "--run-dir" not in st.fixed:
         opts.run_dir = str(new_run_dir(RUNS_ROOT, scenario_name))
     if "--t0" not in st.fixed:
-        opts.t0 = time.time() + START_LEAD_S
+        opts.t0 = time.time() + start_lead_s(units)
     if st.starts > 1:
         log.warning("night %d: a fresh night in %s", st.starts, opts.run_dir)
     return True

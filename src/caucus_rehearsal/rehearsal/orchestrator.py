@@ -47,7 +47,7 @@ from caucus_rehearsal.interrupts import INTERRUPTS
 from caucus_rehearsal.rehearsal.adapters import load_adapter
 from caucus_rehearsal.rehearsal.adapters.base import TargetAdapter
 from caucus_rehearsal.rehearsal.boundary import Boundary, Problem
-from caucus_rehearsal.rehearsal.clock import SimClock
+from caucus_rehearsal.rehearsal.clock import SimClock, start_lead_s
 from caucus_rehearsal.rehearsal.failures import LOCUST_EXIT_DISK_FULL
 from caucus_rehearsal.rehearsal.night import Night, build_night, roster_body, write_night
 from caucus_rehearsal.rehearsal.speed import SpeedChoice, choose_speed
@@ -189,17 +189,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def locust_command(p: Prepared, target: Target, t0: float, run_s: float,
+def locust_command(p: Prepared, target: Target, t0: float | None, run_s: float,
                    web_port: int | None, gen: Generators, bind: tuple[str, int]) -> list[str]:
-    """The Locust master's command line (headless unless a ``web_port`` is given)."""
+    """The Locust master's command line (headless unless a ``web_port`` is given; without
+    ``t0`` the master sets the night's start when its workers have joined)."""
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", target.url,
            "--csv", str(p.run_dir / "locust"), "--run-time", f"{max(1, int(run_s))}s",
            "--stop-timeout", "5", "--loglevel", "WARNING",
            "--scenario", p.scenario_arg, "--speed", repr(p.speed),
-           "--run-dir", str(p.run_dir), "--t0", repr(t0), "--adapter", p.adapter_spec,
+           "--run-dir", str(p.run_dir), "--adapter", p.adapter_spec,
            f"--admin-token={target.admin_token}",  # "=": a token may start with "-"
            "--master", f"--expect-workers={gen.total}", f"--master-bind-host={bind[0]}",
            f"--master-bind-port={bind[1]}"]
+    if t0 is not None:
+        cmd.append(f"--t0={t0!r}")
     for o in p.overrides:
         cmd.append(f"--set={o}")
     cmd += ["--headless"] if web_port is None else [
@@ -276,20 +279,26 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
     except BaseException:
         client.close()
         raise
-    # Locust's start-up, the workers joining and building their shards of the night.
-    lead = lead_s if lead_s is not None else 6.0 + len(p.night.plans) / 300
-    t0 = time.time() + lead
-    clock = SimClock(t0, p.speed, sc.live.start)
-    end_wall = clock.wall(sc.live.end)
+    # Locust's start-up, the workers joining and building their shards of the night. With
+    # workers on other machines, joining takes as long as it takes: the master sets the
+    # night's start (``--t0``) once they have all joined, and this process reads it.
+    n = len(p.night.plans)
+    lead = lead_s if lead_s is not None else 3.0 + start_lead_s(n)
+    start = time.time() + lead
+    clock = SimClock(start, p.speed, sc.live.start)
+    night_s = clock.wall(sc.live.end) - start
+    t0: float | None = None if gen.remote else start
     extra: dict[str, Any] = {"speed_auto": p.run["speed_auto"]} if "speed_auto" in p.run else {}
     update_run_info(p.run_dir, t0_wall=t0, target=target.url, speed=p.speed,
                     reference_server=target.reference,
                     server_faults=list(target.base_faults), status="running", **extra)
+    # (Before the night; with remote workers its moment is on the clock as if the night
+    # began now plus the lead: the night really begins later, so the read is earlier.)
     write_zero_state(p.run_dir, read_zero_state(adapter, boundary, clock, p.skip_zero_check))
+    run_s = (t0 - time.time() if t0 is not None else start_lead_s(n)) + night_s + 2
     bind = parse_bind(gen.bind) if gen.bind else ("127.0.0.1", free_port())
     reach = ("127.0.0.1" if bind[0] in ("0.0.0.0", "::", "") else bind[0], bind[1])
     env = _locust_env(target.url)
-    faults = _Faults(p, target, clock)
     tty = sys.stdout.isatty()
     stopped: BaseException | None = None  # a stop signal or a full disk
     failure: TargetError | None = None  # a fault switch the target broke
@@ -301,8 +310,7 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
         # master first (it collects every worker's last records), then the workers.
         with INTERRUPTS.shielded():  # a signal now still finds them set, and stops them
             proc = subprocess.Popen(
-                locust_command(p, target, t0, end_wall - time.time() + 2, web_port, gen,
-                               bind),
+                locust_command(p, target, t0, run_s, web_port, gen, bind),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                 start_new_session=True)
             workers = [subprocess.Popen(worker_command(reach), stdin=subprocess.DEVNULL,
@@ -315,7 +323,12 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
         if gen.remote:
             out(f"waiting for {gen.remote} worker(s) at {bind[0]}:{bind[1]} "
                 f"('rehearse worker --master HOST:{bind[1]}' on each machine)")
-        failure = _watch(p, proc, clock, end_wall, adapter, boundary, faults, tty, out)
+        if t0 is None:
+            t0 = _await_start(p, proc)
+        if t0 is not None:
+            clock = SimClock(t0, p.speed, sc.live.start)
+            failure = _watch(p, proc, clock, clock.wall(sc.live.end), adapter, boundary,
+                             _Faults(p, target, clock), tty, out)
     except KeyboardInterrupt as exc:
         stopped = exc
     except OSError as exc:
@@ -331,6 +344,17 @@ def play(p: Prepared, target: Target, *, web_port: int | None = None,
     if tty:
         out("")
     return _conclude(p, proc.returncode if proc is not None else None, stopped, failure)
+
+
+def _await_start(p: Prepared, proc: subprocess.Popen[bytes]) -> float | None:
+    """The night's start as the master set it when its workers joined (``run.json``
+    ``t0_wall``); None when the master ended first."""
+    while proc.poll() is None:
+        t0 = read_run_info(p.run_dir).get("t0_wall")
+        if isinstance(t0, int | float):
+            return float(t0)
+        time.sleep(0.2)
+    return None
 
 
 def _watch(p: Prepared, proc: subprocess.Popen[bytes], clock: SimClock, end_wall: float,

@@ -222,7 +222,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     except (RehearsalError, OSError) as exc:
         failures.fail(environment, exc)
         return
-    if not nights.begin(environment, scenario.name):
+    if not nights.begin(environment, scenario.name, _unit_count(scenario)):
         return
     restart = state_of(environment).starts > 1
     if restart:
