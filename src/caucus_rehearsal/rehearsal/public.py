@@ -9,6 +9,17 @@ read's answer. When the generator cannot keep up (it already has
 ``demand.max_in_flight`` reads unanswered, or woke up more than ``DROP_LATE_S`` after the
 instant) the read is counted as dropped, never silently absorbed.
 
+As in k6's arrival-rate executors, the reads are made by **readers** that outlive a
+read: a read due is handed to an idle reader; when none is idle, a new reader is started
+(up to ``max_in_flight``) unless this process is itself busy, its event loop running
+more than :data:`BUSY_LAG_S` late (then the reads wait for its CPU, not for the target,
+and more readers, and connections, would only slow it down more: the read waits for the
+next reader to come free, beyond the first :data:`SPARE_READERS`). A process so keeps
+about as many readers, and connections to the target, as the target keeps reads
+waiting, and a read costs no greenlet of its own (measured:
+benchmarks/bench_public_reads.py). A read that waited more than ``DROP_LATE_S`` for its
+reader is dropped late like one the process woke up too late for.
+
 Nothing is logged per read: each read counts into this process's
 :class:`~caucus_rehearsal.rundir.reads.ReadStats` (latency from the due moment, errors,
 staleness against the newest feed version this process has seen:
@@ -28,7 +39,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import gevent
-from gevent.pool import Pool
+from gevent.pool import Group
+from gevent.queue import Queue
 from locust.contrib.fasthttp import FastHttpSession
 
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall
@@ -41,6 +53,17 @@ from caucus_rehearsal.simulator.streams import stream
 
 STOP_WAIT_S = 5.0
 """Wall seconds the reads in flight get to finish when the process stops."""
+
+SPARE_READERS = 32
+"""Readers a process starts whenever no reader is idle, busy or not."""
+LAG_PROBE_S = 0.01
+"""Wall seconds between two probes of the event loop's lateness."""
+BUSY_LAG_S = 0.005
+"""A process whose event loop runs this late (recently) is busy: its CPU is what the
+reads wait for."""
+Due = tuple[float, float, str, int]
+"""A read handed to a reader: (due wall time, simulation minute, endpoint, poller)."""
+
 
 class PublicDemand:
     """This process's share of the public and media demand, played from the night's start
@@ -58,7 +81,16 @@ class PublicDemand:
             base_url=environment.host or "", request_event=environment.events.request,
             user=None, network_timeout=timeout, connection_timeout=timeout,
             concurrency=self.demand.max_in_flight, max_retries=0)
-        self.pool = Pool(self.demand.max_in_flight)
+        self.readers = Group()
+        """The readers (greenlets that make one read after another)."""
+        self.started = 0
+        """Readers started in all (at most ``max_in_flight``)."""
+        self.idle = 0
+        """Readers waiting for a read (not yet handed one); negative: reads waiting for a
+        reader."""
+        self.lag_s = 0.0
+        """How late the event loop ran recently (wall seconds; decays)."""
+        self._handed: Queue[Due] = Queue()
         self.greenlet: gevent.Greenlet | None = None
         self._arrivals: Iterator[Arrival] | None = None
         self.broken = False
@@ -95,20 +127,56 @@ class PublicDemand:
             self.greenlet = gevent.spawn(self.play)
 
     def play(self) -> None:
-        """Issue every due read at its instant, or count it dropped."""
+        """Hand every due read to a reader at its instant, or count it dropped."""
         clock = self.ctx.clock
+        most = self.demand.max_in_flight
+        probe = gevent.spawn(self._probe_lag)
+        try:
+            self._dispatch(clock, most)
+        finally:
+            probe.kill(block=False)
+
+    def _dispatch(self, clock: Any, most: int) -> None:
         self._arrivals = self.schedule()
         for due, endpoint, poller in self._arrivals:
             delay = due - time.time()
             if delay > 0:
                 gevent.sleep(delay)
             minute = clock.sim(due)
+            n = len(self.readers)
             if time.time() - due > DROP_LATE_S:
                 self.stats.at(minute, endpoint).drop("late")
-            elif self.pool.full():
+            elif self.idle > 0:
+                self.idle -= 1
+                self._handed.put((due, minute, endpoint, poller))
+            elif n < most and (n < SPARE_READERS or self.lag_s < BUSY_LAG_S):
+                self.started += 1
+                self.readers.spawn(self._reader, (due, minute, endpoint, poller))
+            elif n < most and self.idle > -n:
+                self.idle -= 1  # it waits for the next reader free: this process is busy
+                self._handed.put((due, minute, endpoint, poller))
+            else:  # max_in_flight reads are waiting for the target
                 self.stats.at(minute, endpoint).drop("busy")
+
+    def _probe_lag(self) -> None:
+        """Keep :attr:`lag_s`: how late the event loop wakes a sleeper (rises at once,
+        decays by a tenth a probe)."""
+        while True:
+            t = time.time()
+            gevent.sleep(LAG_PROBE_S)
+            self.lag_s = max(time.time() - t - LAG_PROBE_S, 0.9 * self.lag_s)
+
+    def _reader(self, first: Due) -> None:
+        """One reader: its first read, then each read it is handed (one that waited too
+        long for it is dropped late)."""
+        self.read(*first)
+        while True:
+            self.idle += 1
+            due, minute, endpoint, poller = self._handed.get()
+            if time.time() - due > DROP_LATE_S:
+                self.stats.at(minute, endpoint).drop("late")
             else:
-                self.pool.spawn(self.read, due, minute, endpoint, poller)
+                self.read(due, minute, endpoint, poller)
 
     def stop(self) -> None:
         """Stop issuing reads; give those in flight :data:`STOP_WAIT_S` to finish. Reads
@@ -123,8 +191,10 @@ class PublicDemand:
                     break
                 self.stats.at(self.ctx.clock.sim(due), endpoint).drop("late")
             self._arrivals = None
-        self.pool.join(timeout=STOP_WAIT_S)
-        self.pool.kill(block=False)
+        deadline = time.time() + STOP_WAIT_S
+        while self.idle < len(self.readers) and time.time() < deadline:
+            gevent.sleep(0.05)  # the reads in flight finish
+        self.readers.kill(block=False)
 
     def read(self, due: float, minute: float, endpoint: str, poller: int) -> None:
         """One read, due at wall time ``due`` (simulation minute ``minute``)."""

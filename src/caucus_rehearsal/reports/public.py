@@ -23,6 +23,7 @@ from caucus_rehearsal.rundir.reads import (
     READ_BIN_MIN,
     ReadBin,
     failed,
+    late_p_ms,
     latency_p_ms,
     staleness_p_s,
 )
@@ -201,8 +202,7 @@ def as_json(run: RunDir, view: list[Window]) -> Json:
         "read_p99_ms": _num(latency_p_ms(total, 99)),
         "read_p99_never": latency_p_ms(total, 99) == math.inf,
         "staleness_p99_s": _num(staleness_p_s(total, 99)),
-        "generator_late_p99_ms": (round(total.late_us.get_value_at_percentile(99) / 1000, 3)
-                                  if total.late_us.get_total_count() else None),
+        "generator_late_p99_ms": _num(late_p_ms(total, 99)),
         "windows": [w.as_json() for w in view],
     }
 

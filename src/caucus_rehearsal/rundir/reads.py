@@ -47,6 +47,10 @@ MAX_US = 600_000_000
 as 10 minutes."""
 MAX_STALE_MS = 86_400_000
 """Staleness is kept up to a day (milliseconds)."""
+LATE_US = 1000
+"""A read sent at least this many microseconds after its due moment was sent late: how
+late goes into ``late_us``; the others count as on time (0), as fresh reads do for the
+staleness (one histogram value less per read: the reader's cost, bench_public_reads)."""
 
 
 def _hist(highest: int) -> HdrHistogram:
@@ -56,8 +60,9 @@ def _hist(highest: int) -> HdrHistogram:
 @dataclass(slots=True)
 class ReadBin:
     """One bin of one endpoint: counters, ``latency_us`` (answered reads, from the due
-    moment), ``staleness_ms`` (stale reads only), ``late_us`` (sent reads: how late the
-    generator sent them) and ``versions_behind_max``."""
+    moment), ``staleness_ms`` (stale reads only), ``late_us`` (reads sent
+    :data:`LATE_US` or more late: how late the generator sent them) and
+    ``versions_behind_max``."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     latency_us: HdrHistogram = field(default_factory=lambda: _hist(MAX_US))
@@ -80,7 +85,9 @@ class ReadBin:
         c["due"] += 1
         c["sent"] += 1
         c[outcome] += 1
-        self.late_us.record_value(min(MAX_US, max(0, int(late_s * 1e6))))
+        late_us = int(late_s * 1e6)
+        if late_us >= LATE_US:
+            self.late_us.record_value(min(MAX_US, late_us))
         if latency_s is not None:
             self.latency_us.record_value(min(MAX_US, max(1, int(latency_s * 1e6))))
         if not_modified:
@@ -199,6 +206,19 @@ def latency_p_ms(b: ReadBin, q: float) -> float | None:
     if rank > answered:
         return math.inf
     return float(b.latency_us.get_value_at_percentile(100.0 * rank / answered)) / 1000.0
+
+
+def late_p_ms(b: ReadBin, q: float) -> float | None:
+    """The ``q``-th percentile (0-100) of how late the sent reads were sent, ms (those
+    on time count 0); None when nothing was sent."""
+    n = b.counts["sent"]
+    if not n:
+        return None
+    late = b.late_us.get_total_count()
+    rank = math.ceil(q / 100.0 * n)
+    if rank <= n - late or not late:
+        return 0.0
+    return float(b.late_us.get_value_at_percentile(100.0 * (rank - (n - late)) / late)) / 1000.0
 
 
 def staleness_p_s(b: ReadBin, q: float) -> float | None:
