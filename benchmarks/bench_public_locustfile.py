@@ -5,11 +5,16 @@
 (:class:`caucus_rehearsal.rehearsal.public.PublicDemand`) on smoke's scenario with
 ``[demand]`` set to ``--read-rate`` page views a real second, and writes what it
 recorded (its ``reads.jsonl`` rows) to ``--reads-out`` when the test stops.
+
+Either writes to ``--cpu-out`` the CPU seconds this process spent, the wall seconds and
+the requests answered from the moment the load began to the test's end: requests per
+CPU second is what one core does whatever else the machine runs meanwhile.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -27,6 +32,59 @@ from caucus_rehearsal.simulator.loader import load_scenario
 def _options(parser: Any) -> None:
     parser.add_argument("--read-rate", type=float, default=100.0)
     parser.add_argument("--reads-out", default="")
+    parser.add_argument("--cpu-out", default="")
+
+
+def cpu_s() -> float:
+    """CPU seconds (user + system) this process has used."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class CpuMeter:
+    """CPU and wall seconds from :meth:`begin` to :meth:`end`, written as JSON."""
+
+    def __init__(self) -> None:
+        self.cpu0 = self.wall0 = 0.0
+
+    def begin(self) -> None:
+        self.cpu0, self.wall0 = cpu_s(), time.time()
+
+    def end(self, path: str, requests: int) -> None:
+        if path and self.wall0:
+            with open(path, "w") as fh:
+                json.dump({"cpu_s": cpu_s() - self.cpu0, "wall_s": time.time() - self.wall0,
+                           "requests": requests}, fh)
+
+
+METER = CpuMeter()
+
+
+class PlainLoad:
+    """The environment of a run that plays :class:`PlainRead` (set at test start)."""
+
+    environment: Any = None
+
+
+@events.test_start.add_listener
+def _plain_starts(environment: Any, **_: Any) -> None:
+    if any(u is PlainRead for u in environment.user_classes):
+        PlainLoad.environment = environment
+
+
+@events.spawning_complete.add_listener
+def _plain_began(**_: Any) -> None:
+    env = PlainLoad.environment
+    if env is not None and env.parsed_options.cpu_out:
+        env.stats.reset_all()
+        METER.begin()
+
+
+@events.test_stopping.add_listener
+def _plain_ended(environment: Any, **_: Any) -> None:
+    if any(u is PlainRead for u in environment.user_classes):
+        METER.end(environment.parsed_options.cpu_out, environment.stats.total.num_requests
+                  - environment.stats.total.num_failures)
 
 
 class PlainRead(FastHttpUser):
@@ -55,11 +113,14 @@ class OpenReads(User):
         ctx = SimpleNamespace(scenario=sc, clock=clock, end_wall=t0 + 3600.0, worker=0,
                               workers=1, adapter=ContractV1Adapter(self.host or "", ()))
         self.demand = PublicDemand(self.environment, ctx)  # type: ignore[arg-type]
+        gevent.sleep(max(0.0, t0 - time.time()))
+        METER.begin()
         self.demand.start()
         out = opts.reads_out
 
         def dump(**_: Any) -> None:
             self.demand.greenlet.kill(block=False)  # type: ignore[union-attr]
+            METER.end(opts.cpu_out, self.demand.stats.total().counts["ok"])
             if out:
                 with open(out, "w") as fh:
                     json.dump(self.demand.stats.rows(), fh)

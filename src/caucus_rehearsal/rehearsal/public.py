@@ -152,7 +152,7 @@ class PublicDemand:
             elif n < most and (n < SPARE_READERS or self.lag_s < BUSY_LAG_S):
                 self.started += 1
                 self.readers.spawn(self._reader, (due, minute, endpoint, poller))
-            elif n < most and self.idle > -n:
+            elif n < most:
                 self.idle -= 1  # it waits for the next reader free: this process is busy
                 self._handed.put((due, minute, endpoint, poller))
             else:  # max_in_flight reads are waiting for the target
