@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from caucus_rehearsal.simulator.loader import load_scenario
+
 CLI = "from caucus_rehearsal.cli import main; raise SystemExit(main())"
 RECORDS = ("scenario.toml", "run.json", "roster.json", "truth.jsonl", "plan.jsonl",
            "events.jsonl", "snapshots.jsonl", "reads.jsonl", "audit.jsonl")
@@ -71,13 +73,14 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--demand-factor", type=float, default=4.0)
     args = p.parse_args()
+    bundled = load_scenario("iowa-2020").demand.public_views_per_s
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         work = Path(tmp)
         base = show("iowa-2020 at the bundled demand",
                     *rehearse(work / "a", args.speed, args.workers))
         more = show(f"iowa-2020 at {args.demand_factor:g}x the page views",
                     *rehearse(work / "b", args.speed, args.workers,
-                              f"demand.public_views_per_s={50 * args.demand_factor:g}"))
+                              f"demand.public_views_per_s={bundled * args.demand_factor:g}"))
         none = show("iowa-2020 without readers",
                     *rehearse(work / "c", args.speed, args.workers,
                               "demand.public_views_per_s=0", "demand.media_pollers=0"))
