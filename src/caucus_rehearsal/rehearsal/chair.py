@@ -13,6 +13,7 @@ gives the same behaviour at any speed and on any machine (docs/time.md).
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -144,26 +145,31 @@ def _app(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
 
 
 def _operator_token(client: Any, ctx: RunContext, operator: str, unit_id: str,
-                    channel: str, s: float, fresh: bool = False) -> tuple[str, float]:
-    """The operator's token (signing in at ``s`` when it has none); and ``s`` after."""
+                    channel: str, s: float, fresh: bool = False,
+                    ready: float | None = None) -> tuple[str, float, float | None]:
+    """The operator's token (signing in at ``s`` when it has none); ``s`` after, and the
+    wall time of the last answer waited for (``ready``, or the sign-in's)."""
     if fresh or operator not in ctx.operator_tokens:
         call = ctx.adapter.operator_login(operator, ctx.operators[operator])
         sent = send(client, ctx, call, s, unit_id=unit_id, actor="operator",
-                    channel=channel, operator=operator)
+                    channel=channel, operator=operator, ready_wall=ready)
         ctx.operator_tokens[operator] = sent.reply.token or ""
         s += sent.took_min
-    return ctx.operator_tokens[operator], s
+        ready = sent.done_wall
+    return ctx.operator_tokens[operator], s, ready
 
 
 def _operator_enters(client: Any, ctx: RunContext, operator: str, plan: ChairPlan,
                      keyed: dict[str, Any], channel: str, key: str,
                      s: float, ready: float | None = None) -> tuple[str, float]:
     """The operator keys the report in from minute ``s``; the outcome of the last try and
-    the minute it ended."""
+    the minute it ended. ``ready``: the wall time of the answer the caller waited for
+    before (on the hotline, the pool's: it can take an operator only once the operator's
+    previous call has had its answer from the target)."""
     outcome = "error"
     for attempt in range(1, OPERATOR_TRIES + 1):
-        token, s = _operator_token(client, ctx, operator, plan.unit_id, channel, s,
-                                   fresh=outcome == "unauthorized")
+        token, s, ready = _operator_token(client, ctx, operator, plan.unit_id, channel, s,
+                                          fresh=outcome == "unauthorized", ready=ready)
         call = ctx.adapter.operator_report(plan.unit_id, token, keyed, key)
         if channel == "paper":
             call = type(call)("delivered", call.method, call.path, call.name, call.json,
@@ -204,6 +210,9 @@ def _hotline(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
         # Announced at once (usually ahead of its moment); the pool decides on the
         # modelled clock, so when this greenlet runs does not matter.
         reply = phone.dial(caller, s, hold, service, party=plan.unit_id)
+        # When the pool answered: an operator is taken only once the previous call the
+        # operator took has had its answer from the target.
+        decided = time.time()
         base = {"unit_id": plan.unit_id, "actor": "caller", "channel": "hotline",
                 "attempt": k + 1}
         late = {"late_min": round(reply["late_min"], 4)} if reply["late_min"] else {}
@@ -225,7 +234,8 @@ def _hotline(client: Any, ctx: RunContext, phone: HotlinePhone, plan: ChairPlan,
         s = at + service
         try:
             outcome, s = _operator_enters(client, ctx, reply["operator"], plan, keyed,
-                                          "hotline", f"{plan.unit_id}:call{k}", s)
+                                          "hotline", f"{plan.unit_id}:call{k}", s,
+                                          ready=decided)
         finally:
             phone.finish(caller, s)
         if outcome == "ok":
