@@ -39,13 +39,21 @@ class ServerStartError(RuntimeError):
 @dataclass
 class ServerHandle:
     """A running server subprocess: ``url`` (``http://127.0.0.1:PORT``), ``admin_token``,
-    ``db_path`` and the ``process``."""
+    ``db_path``, the ``process`` and its log (``log_path``; a temporary one,
+    ``own_log``, is removed once the server has stopped)."""
 
     url: str
     admin_token: str
     db_path: str
     process: subprocess.Popen[bytes]
     log_path: str
+    own_log: bool = False
+
+    def _ended(self) -> int:
+        code = self.process.wait()
+        if self.own_log:
+            Path(self.log_path).unlink(missing_ok=True)
+        return code
 
     @property
     def pid(self) -> int:
@@ -57,16 +65,16 @@ class ServerHandle:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
-                return self.process.wait(timeout_s)
+                self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        return self.process.wait()
+        return self._ended()
 
     def kill(self) -> int:
         """``kill -9``: no shutdown at all (the durability test); the exit code."""
         if self.process.poll() is None:
             self.process.kill()
-        return self.process.wait()
+        return self._ended()
 
     def __enter__(self) -> ServerHandle:
         return self
@@ -96,7 +104,8 @@ def start_server(db_path: str | Path, faults: Sequence[str] = (), admin_token: s
 
     ``faults`` are fault specs (``ValueError`` for a bad one, before anything starts);
     ``admin_token`` is generated when None (read it from the handle); the server's
-    stderr goes to ``log_path`` (a temporary file when None); ``options`` are more
+    stderr goes to ``log_path`` (a temporary file when None, removed when it stops; a
+    server that does not start raises with the log's tail); ``options`` are more
     command-line options of the server (``--header-timeout 2`` ...).
     """
     for spec in faults:
@@ -104,6 +113,7 @@ def start_server(db_path: str | Path, faults: Sequence[str] = (), admin_token: s
     token = admin_token or secrets.token_urlsafe(18)
     sock = bind(host, port)
     real_port = sock.getsockname()[1]
+    own_log = log_path is None
     if log_path is None:
         fd, name = tempfile.mkstemp(prefix="caucus-server-", suffix=".log")
         os.close(fd)
@@ -119,12 +129,16 @@ def start_server(db_path: str | Path, faults: Sequence[str] = (), admin_token: s
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 pass_fds=(sock.fileno(),), env=env)
     sock.close()
-    handle = ServerHandle(f"http://{host}:{real_port}", token, str(db_path), proc, str(log_path))
+    handle = ServerHandle(f"http://{host}:{real_port}", token, str(db_path), proc, str(log_path),
+                          own_log)
     deadline = time.monotonic() + ready_timeout_s
     while not _healthy(host, real_port):
         if proc.poll() is not None or time.monotonic() > deadline:
+            handle.own_log = False  # kept until its tail is read
             handle.stop(2.0)
             tail = Path(log_path).read_text(errors="replace")[-2000:]
+            if own_log:
+                Path(log_path).unlink(missing_ok=True)
             raise ServerStartError(f"reference server did not start (exit {proc.poll()}): "
                                    f"{tail.strip()}")
         time.sleep(0.05)
