@@ -1,7 +1,10 @@
 """Locust users for benchmarks/bench_public_reads.py.
 
 ``PlainRead`` is the baseline: a bare FastHttpUser GET in a loop (closed loop, no wait).
-``OpenReads`` starts the rehearsal's own open-workload reader
+``ClosedReads`` makes the same reads as the open-workload reader, its own
+``PublicDemand.read``, but in a closed loop (``--closed-readers`` greenlets, each reading
+again as soon as it has its answer): what the reader's work per read costs, apart from
+the open workload's arrivals. ``OpenReads`` starts the rehearsal's own open-workload reader
 (:class:`caucus_rehearsal.rehearsal.public.PublicDemand`) on smoke's scenario with
 ``[demand]`` set to ``--read-rate`` page views a real second, and writes what it
 recorded (its ``reads.jsonl`` rows) to ``--reads-out`` when the test stops.
@@ -33,6 +36,7 @@ def _options(parser: Any) -> None:
     parser.add_argument("--read-rate", type=float, default=100.0)
     parser.add_argument("--reads-out", default="")
     parser.add_argument("--cpu-out", default="")
+    parser.add_argument("--closed-readers", type=int, default=32)
 
 
 def cpu_s() -> float:
@@ -97,6 +101,49 @@ class PlainRead(FastHttpUser):
         self.client.get("/v1/results", name="/v1/results")
 
 
+def public_demand(user: User, rate: float, t0: float) -> PublicDemand:
+    """The rehearsal's reader on smoke's scenario at ``rate`` page views a second, no
+    surges, no media, from wall time ``t0``."""
+    sc = load_scenario("smoke", [f"demand.public_views_per_s={rate}",
+                                 "demand.doors_close_peak=1", "demand.media_pollers=0",
+                                 "live.speed=60"])
+    clock = SimClock(t0, 60.0, sc.live.start)
+    ctx = SimpleNamespace(scenario=sc, clock=clock, end_wall=t0 + 3600.0, worker=0,
+                          workers=1, adapter=ContractV1Adapter(user.host or "", ()))
+    return PublicDemand(user.environment, ctx)  # type: ignore[arg-type]
+
+
+class ClosedReads(User):
+    """``--closed-readers`` greenlets making the reader's reads back to back (one
+    instance)."""
+
+    fixed_count = 1
+    wait_time = constant(1)
+
+    def on_start(self) -> None:
+        opts = self.environment.parsed_options
+        demand = public_demand(self, 1.0, time.time())
+        minute = demand.ctx.clock.sim(time.time())
+
+        def loop() -> None:
+            while True:
+                demand.read(time.time(), minute, "results", -1)
+
+        METER.begin()
+        readers = [gevent.spawn(loop) for _ in range(opts.closed_readers)]
+
+        def dump(**_: Any) -> None:
+            for g in readers:
+                g.kill(block=False)
+            METER.end(opts.cpu_out, demand.stats.total().counts["ok"])
+
+        self.environment.events.test_stopping.add_listener(dump)
+
+    @task
+    def idle(self) -> None:
+        gevent.sleep(1)
+
+
 class OpenReads(User):
     """Plays the open-workload reader at ``--read-rate`` (one instance)."""
 
@@ -105,14 +152,8 @@ class OpenReads(User):
 
     def on_start(self) -> None:
         opts = self.environment.parsed_options
-        sc = load_scenario("smoke", [f"demand.public_views_per_s={opts.read_rate}",
-                                     "demand.doors_close_peak=1", "demand.media_pollers=0",
-                                     "live.speed=60"])
         t0 = time.time() + 0.5
-        clock = SimClock(t0, 60.0, sc.live.start)
-        ctx = SimpleNamespace(scenario=sc, clock=clock, end_wall=t0 + 3600.0, worker=0,
-                              workers=1, adapter=ContractV1Adapter(self.host or "", ()))
-        self.demand = PublicDemand(self.environment, ctx)  # type: ignore[arg-type]
+        self.demand = public_demand(self, opts.read_rate, t0)
         gevent.sleep(max(0.0, t0 - time.time()))
         METER.begin()
         self.demand.start()

@@ -11,7 +11,9 @@ generator (benchmarks/fast_target.py, pinned to CPU 0), the generator pinned to 
    (``--shares``): the highest rate it sustains (under 1% dropped, p99 under 1 s from
    the due moment) against the baseline (target >= 0.85);
 3. the reader asked for ``--overload`` times the baseline: it serves what it can and
-   counts the rest as dropped, never sends it late.
+   counts the rest as dropped, never sends it late;
+4. the reader's own reads made in a closed loop (``--users`` at once), per CPU second
+   against the baseline's: the work per read, apart from the open workload's.
 
 Rounds alternate baseline and reader so drifting machine load hits both. Each
 measurement also counts the requests answered per CPU second of the generator process
@@ -70,6 +72,14 @@ def plain(url: str, seconds: int, users: int, work: Path) -> tuple[float, float]
     return float(row["Requests/s"]), per_cpu_s(cpu)
 
 
+def closed_reads(url: str, seconds: int, users: int, work: Path) -> float:
+    """Reads answered per CPU second by the reader's own reads in a closed loop."""
+    cpu = work / "closed-cpu.json"
+    locust("ClosedReads", url, seconds, 1, work, f"--cpu-out={cpu}",
+           f"--closed-readers={users}")
+    return per_cpu_s(cpu)
+
+
 def open_reads(url: str, rate: float, seconds: int, work: Path) -> dict[str, float]:
     """Served/s, due/s, dropped share and p99 latency of the open-workload reader."""
     out, cpu = work / "reads.json", work / "reads-cpu.json"
@@ -106,7 +116,7 @@ def main() -> int:
                                str(port)])
     url = f"http://127.0.0.1:{port}"
     time.sleep(1.0)
-    ceilings, bases, overs, cpu_ratios = [], [], [], []
+    ceilings, bases, overs, cpu_ratios, closed = [], [], [], [], []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-public-") as tmp:
             work = Path(tmp)
@@ -114,6 +124,9 @@ def main() -> int:
                 base, base_cpu = plain(url, args.seconds, args.users, work)
                 bases.append(base)
                 best, best_cpu = 0.0, 0.0
+                closed.append(closed_reads(url, args.seconds, args.users, work) / base_cpu)
+                print(f"  round {i + 1}: the reader's reads in a closed loop: {closed[-1]:.2f} "
+                      "of plain per CPU second", flush=True)
                 for share in shares:
                     r = open_reads(url, share * base, args.seconds, work)
                     ok = sustained(r)
@@ -142,6 +155,10 @@ def main() -> int:
     print(f"  the same reads per CPU second of the generator: ratio "
           f"{statistics.median(cpu_ratios):.2f} of plain's requests per CPU second (what one "
           "core does, whatever else the machine runs)")
+    print(f"  the reader's own reads in a closed loop ({args.users} at once): ratio "
+          f"{statistics.median(closed):.2f} of plain per CPU second (its work per read; the "
+          "rest of the gap is the open workload's: a read waits for its instant and wakes a "
+          "reader)")
     over_ratio = statistics.median(o["served_per_s"] / b
                                    for o, b in zip(overs, bases, strict=True))
     print(f"  open-workload reader asked {args.overload:g}x: served ratio {over_ratio:.2f}, "

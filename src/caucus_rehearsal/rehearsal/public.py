@@ -11,14 +11,19 @@ instant) the read is counted as dropped, never silently absorbed.
 
 As in k6's arrival-rate executors, the reads are made by **readers** that outlive a
 read: a read due is handed to an idle reader; when none is idle, a new reader is started
-(up to ``max_in_flight``) unless this process is itself busy, its event loop running
-more than :data:`BUSY_LAG_S` late (then the reads wait for its CPU, not for the target,
-and more readers, and connections, would only slow it down more: the read waits for the
-next reader to come free, beyond the first :data:`SPARE_READERS`). A process so keeps
-about as many readers, and connections to the target, as the target keeps reads
-waiting, and a read costs no greenlet of its own (measured:
-benchmarks/bench_public_reads.py). A read that waited more than ``DROP_LATE_S`` for its
-reader is dropped late like one the process woke up too late for.
+(up to ``max_in_flight``) while fewer than :data:`SPARE_READERS` have been; beyond those,
+only when the reads handed on have waited more than :data:`GROW_WAIT_S` for a reader
+(the readers are all waiting for the target) and this process is not itself busy: its
+event loop running more than :data:`BUSY_LAG_S` late, or its CPU use above
+:data:`BUSY_CPU_SHARE` of a core (then the reads wait for its CPU, not for the target,
+and more readers, and connections, would only slow it down more). Otherwise the read
+waits for the next reader to come free. A process so keeps about as many readers, and
+connections to the target, as the target keeps reads waiting, and a read costs no
+greenlet of its own (measured: benchmarks/bench_public_reads.py; a reader started
+whenever none was idle let a generator near its capacity start all ``max_in_flight``,
+whose connections then cost it a quarter of its capacity). A read that waited more
+than ``DROP_LATE_S`` for its reader is dropped late like one the process woke up too late
+for.
 
 Nothing is logged per read: each read counts into this process's
 :class:`~caucus_rehearsal.rundir.reads.ReadStats` (latency from the due moment, errors,
@@ -40,7 +45,7 @@ from typing import Any
 
 import gevent
 from gevent.pool import Group
-from gevent.queue import Queue
+from gevent.queue import Empty, Queue
 from locust.contrib.fasthttp import FastHttpSession
 
 from caucus_rehearsal.rehearsal.adapters.base import HttpCall
@@ -61,6 +66,11 @@ LAG_PROBE_S = 0.01
 BUSY_LAG_S = 0.005
 """A process whose event loop runs this late (recently) is busy: its CPU is what the
 reads wait for."""
+BUSY_CPU_SHARE = 0.85
+"""A process using this share of a core (recently) is busy."""
+GROW_WAIT_S = 0.005
+"""A read handed on that has waited this long (wall seconds) for a reader shows the
+readers all waiting for the target: another is started."""
 Due = tuple[float, float, str, int]
 """A read handed to a reader: (due wall time, simulation minute, endpoint, poller)."""
 
@@ -90,6 +100,8 @@ class PublicDemand:
         reader."""
         self.lag_s = 0.0
         """How late the event loop ran recently (wall seconds; decays)."""
+        self.cpu_share = 0.0
+        """The share of a core this process used recently (all its greenlets)."""
         self._handed: Queue[Due] = Queue()
         self.greenlet: gevent.Greenlet | None = None
         self._arrivals: Iterator[Arrival] | None = None
@@ -149,7 +161,8 @@ class PublicDemand:
             elif self.idle > 0:
                 self.idle -= 1
                 self._handed.put((due, minute, endpoint, poller))
-            elif n < most and (n < SPARE_READERS or self.lag_s < BUSY_LAG_S):
+            elif n < most and (n < SPARE_READERS or (not self._busy()
+                                                    and self._waited(GROW_WAIT_S))):
                 self.started += 1
                 self.readers.spawn(self._reader, (due, minute, endpoint, poller))
             elif n < most:
@@ -158,13 +171,29 @@ class PublicDemand:
             else:  # max_in_flight reads are waiting for the target
                 self.stats.at(minute, endpoint).drop("busy")
 
+    def _busy(self) -> bool:
+        """Whether this process is itself what the reads wait for (its CPU)."""
+        return self.lag_s >= BUSY_LAG_S or self.cpu_share >= BUSY_CPU_SHARE
+
+    def _waited(self, seconds: float) -> bool:
+        """Whether the oldest read handed on but not yet taken up is ``seconds`` overdue."""
+        try:
+            due: float = self._handed.peek_nowait()[0]
+        except Empty:
+            return False
+        return time.time() - due > seconds
+
     def _probe_lag(self) -> None:
         """Keep :attr:`lag_s`: how late the event loop wakes a sleeper (rises at once,
-        decays by a tenth a probe)."""
+        decays by a tenth a probe), and :attr:`cpu_share` (a moving average)."""
+        cpu = time.process_time()
         while True:
             t = time.time()
             gevent.sleep(LAG_PROBE_S)
-            self.lag_s = max(time.time() - t - LAG_PROBE_S, 0.9 * self.lag_s)
+            now, used = time.time(), time.process_time()
+            self.lag_s = max(now - t - LAG_PROBE_S, 0.9 * self.lag_s)
+            self.cpu_share = 0.8 * self.cpu_share + 0.2 * (used - cpu) / max(now - t, 1e-6)
+            cpu = used
 
     def _reader(self, first: Due) -> None:
         """One reader: its first read, then each read it is handed (one that waited too
