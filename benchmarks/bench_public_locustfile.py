@@ -101,13 +101,17 @@ class PlainRead(FastHttpUser):
         self.client.get("/v1/results", name="/v1/results")
 
 
+SPEED = 300.0
+"""The bench's clock speed: a bin of reads (5 simulated minutes) is one wall second."""
+
+
 def public_demand(user: User, rate: float, t0: float) -> PublicDemand:
     """The rehearsal's reader on smoke's scenario at ``rate`` page views a second, no
     surges, no media, from wall time ``t0``."""
     sc = load_scenario("smoke", [f"demand.public_views_per_s={rate}",
                                  "demand.doors_close_peak=1", "demand.media_pollers=0",
-                                 "live.speed=60"])
-    clock = SimClock(t0, 60.0, sc.live.start)
+                                 f"live.speed={SPEED:g}"])
+    clock = SimClock(t0, SPEED, sc.live.start)
     ctx = SimpleNamespace(scenario=sc, clock=clock, end_wall=t0 + 3600.0, worker=0,
                           workers=1, adapter=ContractV1Adapter(user.host or "", ()))
     return PublicDemand(user.environment, ctx)  # type: ignore[arg-type]

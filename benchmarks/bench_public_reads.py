@@ -9,7 +9,8 @@ generator (benchmarks/fast_target.py, pinned to CPU 0), the generator pinned to 
    set rate, a read never waits for another, dropped when it cannot be sent, latency
    from the due moment into HdrHistograms) at rising shares of the baseline's rate
    (``--shares``): the highest rate it sustains (under 1% dropped, p99 under 1 s from
-   the due moment) against the baseline (target >= 0.85);
+   the due moment, after a warm-up of :data:`WARMUP_S` seconds) against the baseline
+   (target >= 0.85);
 3. the reader asked for ``--overload`` times the baseline: it serves what it can and
    counts the rest as dropped, never sends it late;
 4. the reader's own reads made in a closed loop (``--users`` at once), per CPU second
@@ -40,6 +41,11 @@ from caucus_rehearsal.rundir.reads import ReadStats, latency_p_ms
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "bench_public_locustfile.py"
+
+
+WARMUP_S = 2
+"""Seconds at the start of each reader's run left out of its figures (its first
+connections, the process warming up): the reads of the steady state are compared."""
 
 
 def free_port() -> int:
@@ -86,12 +92,14 @@ def open_reads(url: str, rate: float, seconds: int, work: Path) -> dict[str, flo
     out.unlink(missing_ok=True)
     locust("OpenReads", url, seconds, 1, work, f"--read-rate={rate}", f"--reads-out={out}",
            f"--cpu-out={cpu}")
-    stats = ReadStats()
-    stats.merge_rows(json.loads(out.read_text()))
+    rows = json.loads(out.read_text())
+    first = min((int(r["bin"]) for r in rows), default=0)
+    stats = ReadStats()  # a bin is one wall second (the locustfile's clock)
+    stats.merge_rows([r for r in rows if int(r["bin"]) >= first + WARMUP_S])
     t = stats.total()
     c = t.counts
-    # Served per second over the time the reader played (it starts after Locust has
-    # spawned it): the rate asked for, times the share of the reads due that were served.
+    # Served per second over the time the reader played after its warm-up: the rate asked
+    # for, times the share of the reads due that were served.
     return {"served_per_s": rate * c["ok"] / max(1, c["due"]), "due": c["due"],
             "dropped": (c["dropped_busy"] + c["dropped_late"]) / max(1, c["due"]),
             "p99_ms": latency_p_ms(t, 99) or 0.0, "per_cpu_s": per_cpu_s(cpu)}
