@@ -166,7 +166,7 @@ class PublicDemand:
                 self.started += 1
                 self.readers.spawn(self._reader, (due, minute, endpoint, poller))
             elif n < most:
-                self.idle -= 1  # it waits for the next reader free: this process is busy
+                self.idle -= 1  # it waits for the next reader free (soon, or we are busy)
                 self._handed.put((due, minute, endpoint, poller))
             else:  # max_in_flight reads are waiting for the target
                 self.stats.at(minute, endpoint).drop("busy")
