@@ -12,8 +12,9 @@ instant) the read is counted as dropped, never silently absorbed.
 As in k6's arrival-rate executors, the reads are made by **readers** that outlive a
 read: a read due is handed to an idle reader; when none is idle, a new reader is started
 (up to ``max_in_flight``) while fewer than :data:`SPARE_READERS` have been; beyond those,
-only when the reads handed on have waited more than :data:`GROW_WAIT_S` for a reader
-(the readers are all waiting for the target) and this process is not itself busy: its
+only when the reads handed on have waited more than :data:`GROW_WAIT_S` for a reader,
+the target keeps so many reads waiting that the readers are too few (Little's law: twice
+the recent read rate times the recent response time), and this process is not itself busy: its
 event loop running more than :data:`BUSY_LAG_S` late, or its CPU use above
 :data:`BUSY_CPU_SHARE` of a core (then the reads wait for its CPU, not for the target,
 and more readers, and connections, would only slow it down more). Otherwise the read
@@ -21,9 +22,10 @@ waits for the next reader to come free. A process so keeps about as many readers
 connections to the target, as the target keeps reads waiting, and a read costs no
 greenlet of its own (measured: benchmarks/bench_public_reads.py; a reader started
 whenever none was idle let a generator near its capacity start all ``max_in_flight``,
-whose connections then cost it a quarter of its capacity). A read that waited more
-than ``DROP_LATE_S`` for its reader is dropped late like one the process woke up too late
-for.
+whose connections then cost it a quarter of its capacity; started whenever a read had
+waited 5 ms, still a hundred and more against a fast target, which cost a tenth). A
+read that waited more than ``DROP_LATE_S`` for its reader is dropped late like one the
+process woke up too late for.
 
 Nothing is logged per read: each read counts into this process's
 :class:`~caucus_rehearsal.rundir.reads.ReadStats` (latency from the due moment, errors,
@@ -102,6 +104,11 @@ class PublicDemand:
         """How late the event loop ran recently (wall seconds; decays)."""
         self.cpu_share = 0.0
         """The share of a core this process used recently (all its greenlets)."""
+        self.latency_s = 0.0
+        """The target's recent response time to a read (a moving average)."""
+        self.rate_per_s = 0.0
+        """Reads due a second, recently (a moving average)."""
+        self._dispatched = 0
         self._handed: Queue[Due] = Queue()
         self.greenlet: gevent.Greenlet | None = None
         self._arrivals: Iterator[Arrival] | None = None
@@ -156,12 +163,13 @@ class PublicDemand:
                 gevent.sleep(delay)
             minute = clock.sim(due)
             n = len(self.readers)
+            self._dispatched += 1
             if time.time() - due > DROP_LATE_S:
                 self.stats.at(minute, endpoint).drop("late")
             elif self.idle > 0:
                 self.idle -= 1
                 self._handed.put((due, minute, endpoint, poller))
-            elif n < most and (n < SPARE_READERS or (not self._busy()
+            elif n < most and (n < SPARE_READERS or (not self._busy() and self._short(n)
                                                     and self._waited(GROW_WAIT_S))):
                 self.started += 1
                 self.readers.spawn(self._reader, (due, minute, endpoint, poller))
@@ -175,6 +183,11 @@ class PublicDemand:
         """Whether this process is itself what the reads wait for (its CPU)."""
         return self.lag_s >= BUSY_LAG_S or self.cpu_share >= BUSY_CPU_SHARE
 
+    def _short(self, readers: int) -> bool:
+        """Whether ``readers`` are too few for the reads the target keeps waiting: fewer
+        than twice the recent rate times the recent response time (Little's law)."""
+        return readers < 2.0 * self.rate_per_s * self.latency_s
+
     def _waited(self, seconds: float) -> bool:
         """Whether the oldest read handed on but not yet taken up is ``seconds`` overdue."""
         try:
@@ -185,15 +198,18 @@ class PublicDemand:
 
     def _probe_lag(self) -> None:
         """Keep :attr:`lag_s`: how late the event loop wakes a sleeper (rises at once,
-        decays by a tenth a probe), and :attr:`cpu_share` (a moving average)."""
-        cpu = time.process_time()
+        decays by a tenth a probe), and :attr:`cpu_share` and :attr:`rate_per_s` (moving
+        averages)."""
+        cpu, seen = time.process_time(), self._dispatched
         while True:
             t = time.time()
             gevent.sleep(LAG_PROBE_S)
-            now, used = time.time(), time.process_time()
+            now, used, count = time.time(), time.process_time(), self._dispatched
+            dt = max(now - t, 1e-6)
             self.lag_s = max(now - t - LAG_PROBE_S, 0.9 * self.lag_s)
-            self.cpu_share = 0.8 * self.cpu_share + 0.2 * (used - cpu) / max(now - t, 1e-6)
-            cpu = used
+            self.cpu_share = 0.8 * self.cpu_share + 0.2 * (used - cpu) / dt
+            self.rate_per_s = 0.8 * self.rate_per_s + 0.2 * (count - seen) / dt
+            cpu, seen = used, count
 
     def _reader(self, first: Due) -> None:
         """One reader: its first read, then each read it is handed (one that waited too
@@ -262,6 +278,7 @@ class PublicDemand:
                     outcome = "errors" if status >= 500 or reply.outcome == "protocol_error" \
                         else "rejected"
                     resp.failure(f"{status} {reply.detail}"[:200])
+        self.latency_s += 0.05 * (done - sent - self.latency_s)
         stale = self.book.behind(version, sent) if version is not None else None
         if version is not None:
             self.book.saw(version, done)
